@@ -1,0 +1,41 @@
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ZodPipe } from '../common/zod.pipe.js';
+import type { UserDto, UserRef } from '../events/dto.js';
+import { UsersService } from '../users/users.service.js';
+import { ApiJsonBody, ApiOutcomes } from '../common/openapi.js';
+import { type Credentials, credentialsSchema } from './auth.schemas.js';
+import { AuthGuard, CurrentUser } from './auth.guard.js';
+import { AuthService, type Session } from './auth.service.js';
+
+@ApiTags('auth')
+@Controller()
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Post('auth/register')
+  @ApiJsonBody(credentialsSchema)
+  @ApiOutcomes(201, 400, 409)
+  register(@Body(new ZodPipe(credentialsSchema, 'body')) body: Credentials): Promise<Session> {
+    return this.auth.register(body);
+  }
+
+  @Post('auth/login')
+  @HttpCode(200)
+  @ApiJsonBody(credentialsSchema)
+  @ApiOutcomes(200, 400, 401)
+  login(@Body(new ZodPipe(credentialsSchema, 'body')) body: Credentials): Promise<Session> {
+    return this.auth.login(body);
+  }
+
+  @Get('me')
+  @UseGuards(AuthGuard)
+  @ApiBearerAuth()
+  @ApiOutcomes(200, 401)
+  me(@CurrentUser() user: UserRef): Promise<UserDto> {
+    return this.users.get(user.id);
+  }
+}

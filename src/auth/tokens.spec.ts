@@ -1,0 +1,37 @@
+import { SignJWT } from 'jose';
+import { TokenSigner } from './tokens.js';
+
+const secret = 'a'.repeat(40);
+
+describe('TokenSigner', () => {
+  const signer = new TokenSigner(secret, 60);
+
+  it('round-trips a user id with an expiry', async () => {
+    const token = await signer.sign('u1');
+    const claims = await signer.verify(token);
+    expect(claims?.sub).toBe('u1');
+    expect(claims!.exp - Date.now() / 1000).toBeGreaterThan(55);
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    const other = new TokenSigner('b'.repeat(40), 60);
+    expect(await signer.verify(await other.sign('u1'))).toBeNull();
+  });
+
+  it('refuses an expired token', async () => {
+    const key = new TextEncoder().encode(secret);
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(key);
+    expect(await signer.verify(token)).toBeNull();
+  });
+
+  it('refuses alg none, HS512, a token without expiry, and garbage', async () => {
+    const key = new TextEncoder().encode(secret);
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u1","exp":9999999999}').toString('base64url')}.`;
+    const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('u1').setExpirationTime('1h').sign(key);
+    const noExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').sign(key);
+    for (const t of [none, hs512, noExp, 'garbage', '', undefined, 42]) {
+      expect(await signer.verify(t)).toBeNull();
+    }
+  });
+});

@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module.js';
+import { jsonBodyMiddleware } from './common/http-body.js';
+import type { CoreOptions } from './core.module.js';
+import { httpContext } from './logging/http-context.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { originAllowed } from './realtime/origin.js';
+import { CrosswireIoAdapter } from './realtime/io.adapter.js';
+
+/** Builds the hub and listens; used by main.ts and by the e2e tests (port 0). */
+export async function createHub(core: CoreOptions, port = core.config.PORT, host = core.config.HOST): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(core), {
+    bodyParser: false,
+    logger: core.logger,
+  });
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(httpContext(core.config.REPLICA_ID, core.logger, app.get(MetricsService)));
+  app.use(...jsonBodyMiddleware(core.config.REQUEST_MAX_BYTES));
+  const allowList = core.config.CORS_ORIGINS;
+  app.enableCors({
+    origin: (origin: string | undefined, cb: (e: Error | null, allow: boolean) => void) =>
+      cb(null, !allowList || originAllowed(origin, undefined, allowList)),
+    exposedHeaders: ['X-Replica-Id', 'X-Request-Id', 'Retry-After'],
+  });
+  app.setGlobalPrefix('api', { exclude: ['healthz', 'readyz', 'metrics'] });
+  app.useWebSocketAdapter(new CrosswireIoAdapter(app, core.config));
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Crosswire')
+      .setDescription('REST half of the Crosswire contract; socket events are in docs/CONTRACT.md')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
+  await app.listen(port, host);
+  return app;
+}

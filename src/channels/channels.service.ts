@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { badRequest, conflict, forbidden, notFound } from '../common/errors.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { BROADCASTER, type Broadcaster } from '../events/broadcaster.js';
+import type { ChannelDto, MembershipDto, UserRef } from '../events/dto.js';
+import { toChannelDto, toMembershipDto } from './channels.mapper.js';
+import type { CreateChannel, ListChannels, UpdateChannel } from './channels.schemas.js';
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
+
+const encodeCursor = (name: string) => Buffer.from(name, 'utf8').toString('base64url');
+function decodeCursor(cursor: string): string {
+  const name = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[a-z0-9_.-]{1,64}$/.test(name)) throw badRequest('invalid cursor', [{ field: 'cursor', reason: 'not a cursor this API issued' }]);
+  return name;
+}
+
+@Injectable()
+export class ChannelsService {
+  constructor(
+    private readonly db: PrismaService,
+    @Inject(BROADCASTER) private readonly broadcaster: Broadcaster,
+  ) {}
+
+  /**
+   * The access rule in one place: a private channel does not exist for a
+   * non-member. Returns the caller's role, if any.
+   */
+  async access(channelId: string, user: UserRef) {
+    const channel = await this.db.channel.findUnique({
+      where: { id: channelId },
+      include: { memberships: { where: { userId: user.id }, select: { role: true } } },
+    });
+    const role = channel?.memberships[0]?.role;
+    if (!channel || (channel.visibility === 'private' && !role)) throw notFound('channel');
+    return { channel, role, isOwner: channel.ownerId === user.id };
+  }
+
+  async get(channelId: string, user: UserRef): Promise<ChannelDto> {
+    return toChannelDto((await this.access(channelId, user)).channel);
+  }
+
+  private async requireOwner(channelId: string, user: UserRef) {
+    const found = await this.access(channelId, user);
+    if (!found.isOwner) throw forbidden('only the owner may do this');
+    return found.channel;
+  }
+
+  async create(input: CreateChannel, user: UserRef): Promise<ChannelDto> {
+    try {
+      const channel = await this.db.channel.create({
+        data: {
+          name: input.name,
+          visibility: input.visibility ?? 'public',
+          ownerId: user.id,
+          memberships: { create: { userId: user.id, role: 'owner' } },
+        },
+      });
+      return toChannelDto(channel);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw conflict('channel name is taken');
+      throw e;
+    }
+  }
+
+  async list(query: ListChannels, user: UserRef): Promise<{ items: ChannelDto[]; nextCursor: string | null }> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const rows = await this.db.channel.findMany({
+      where: {
+        OR: [{ visibility: 'public' }, { memberships: { some: { userId: user.id } } }],
+        ...(after === undefined ? {} : { name: { gt: after } }),
+      },
+      orderBy: { name: 'asc' },
+      take: query.limit + 1,
+    });
+    const items = rows.slice(0, query.limit).map(toChannelDto);
+    const nextCursor = rows.length > query.limit ? encodeCursor(items[items.length - 1].name) : null;
+    return { items, nextCursor };
+  }
+
+  async update(channelId: string, input: UpdateChannel, user: UserRef): Promise<ChannelDto> {
+    const before = await this.requireOwner(channelId, user);
+    let channel;
+    try {
+      channel = await this.db.channel.update({ where: { id: channelId }, data: input });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw conflict('channel name is taken');
+      if ((e as { code?: string }).code === 'P2025') throw notFound('channel');
+      throw e;
+    }
+    if (before.visibility === 'public' && channel.visibility === 'private') {
+      const members = await this.db.membership.findMany({ where: { channelId }, select: { userId: true } });
+      this.broadcaster.channelMadePrivate(channelId, members.map((m) => m.userId));
+    }
+    return toChannelDto(channel);
+  }
+
+  async remove(channelId: string, user: UserRef): Promise<void> {
+    await this.requireOwner(channelId, user);
+    // deleteMany: a concurrent delete of the same channel is not an error.
+    await this.db.channel.deleteMany({ where: { id: channelId } });
+    this.broadcaster.channelDeleted(channelId);
+  }
+
+  async addMember(channelId: string, username: string, user: UserRef): Promise<{ membership: MembershipDto; created: boolean }> {
+    await this.requireOwner(channelId, user);
+    const target = await this.db.user.findUnique({ where: { username } });
+    if (!target) throw notFound('user');
+    const key = { channelId_userId: { channelId, userId: target.id } };
+    const existing = await this.db.membership.findUnique({ where: key, include: { user: true } });
+    if (existing) return { membership: toMembershipDto(existing), created: false };
+    try {
+      const created = await this.db.membership.create({
+        data: { channelId, userId: target.id, role: 'member' },
+        include: { user: true },
+      });
+      return { membership: toMembershipDto(created), created: true };
+    } catch (e) {
+      // Two owners' requests racing to add the same user: the loser returns the winner's row.
+      if (!isUniqueViolation(e)) throw e;
+      const row = await this.db.membership.findUnique({ where: key, include: { user: true } });
+      if (!row) throw e;
+      return { membership: toMembershipDto(row), created: false };
+    }
+  }
+
+  async removeMember(channelId: string, userId: string, user: UserRef): Promise<void> {
+    const { channel, isOwner } = await this.access(channelId, user);
+    const self = userId === user.id;
+    if (!isOwner && !self) throw forbidden('only the owner may remove other members');
+    if (self && isOwner) throw conflict('the owner cannot leave the channel; delete it instead');
+    const { count } = await this.db.membership.deleteMany({ where: { channelId, userId } });
+    if (count === 0) throw notFound('member');
+    if (channel.visibility === 'private') {
+      this.broadcaster.accessRevoked(channelId, [userId], self ? 'left' : 'removed');
+    }
+  }
+}

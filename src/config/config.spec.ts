@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults with an empty environment', () => {
+    const cfg = loadConfig({});
+    expect(cfg.PORT).toBe(3000);
+    expect(cfg.DATABASE_URL).toBeUndefined();
+    expect(cfg.REDIS_URL).toBeUndefined();
+    expect(cfg.JWT_TTL).toBe(86_400);
+    expect(cfg.MIGRATE_ON_START).toBe(true);
+    expect(cfg.MESSAGE_MAX_BYTES).toBe(16_384);
+    expect(cfg.PRESENCE_GRACE_MS).toBe(3_000);
+    expect(cfg.RECONCILE_MS).toBe(2_000);
+    expect(cfg.REPLICA_ID).toMatch(/-\d+$/);
+    expect(Object.isFrozen(cfg)).toBe(true);
+  });
+
+  it('parses durations, lists and booleans', () => {
+    const cfg = loadConfig({
+      JWT_TTL: '15m',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      MIGRATE_ON_START: 'false',
+      REPLICA_ID: 'r1',
+    });
+    expect(cfg.JWT_TTL).toBe(900);
+    expect(cfg.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
+    expect(cfg.MIGRATE_ON_START).toBe(false);
+    expect(cfg.REPLICA_ID).toBe('r1');
+  });
+
+  it('fails fast listing every bad key', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', JWT_TTL: 'soon', MIGRATE_ON_START: 'maybe' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const keys = (error as ConfigError).problems.map((p) => p.split(':')[0]).sort();
+    expect(keys).toEqual(['DATABASE_URL', 'JWT_TTL', 'MIGRATE_ON_START', 'PORT']);
+  });
+
+  it('refuses a short JWT secret and both secret sources at once', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32/);
+    expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(32), JWT_SECRET_FILE: '/s' })).toThrow(/set one, not both/);
+  });
+});

@@ -1,0 +1,86 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** Durations like "24h", "30m", "90s", "1d" or plain seconds. */
+const duration = z
+  .string()
+  .regex(/^\d+(s|m|h|d)?$/, 'expected seconds or a number with s, m, h or d')
+  .default('24h')
+  .transform((v) => {
+    const n = Number.parseInt(v, 10);
+    const unit = v.replace(/^\d+/, '') || 's';
+    return n * { s: 1, m: 60, h: 3600, d: 86400 }[unit as 's' | 'm' | 'h' | 'd'];
+  })
+  .refine((s) => s > 0, 'must be positive');
+
+const schema = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_POOL_SIZE: int(10, 1, 500),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_PG_PORT: int(5433, 1, 65535),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_SECRET_FILE: optionalString,
+  JWT_TTL: duration,
+  CORS_ORIGINS: optionalString.transform((v) =>
+    v === undefined ? undefined : v.split(',').map((o) => o.trim()).filter(Boolean),
+  ),
+  REPLICA_ID: optionalString.transform((v) => v ?? `${hostname()}-${process.pid}`),
+  MIGRATE_ON_START: bool(true),
+  MESSAGE_MAX_BYTES: int(16_384, 1, 1_048_576),
+  REQUEST_MAX_BYTES: int(65_536, 1024, 16_777_216),
+  SOCKET_MAX_BYTES: int(100_000, 1024, 16_777_216),
+  DRAIN_MS: int(10_000),
+  LEASE_TTL_MS: int(10_000, 100),
+  PRESENCE_GRACE_MS: int(3_000),
+  RECONCILE_MS: int(2_000, 50),
+  CANARY_INTERVAL_MS: int(1_000, 50),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+type Parsed = z.infer<typeof schema>;
+export type AppConfig = Readonly<Parsed>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** The one parse of the environment; everything else receives the result. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  const cfg = result.data;
+  const problems: string[] = [];
+  if (cfg.JWT_SECRET && cfg.JWT_SECRET_FILE) {
+    problems.push('JWT_SECRET, JWT_SECRET_FILE: set one, not both');
+  }
+  if (cfg.SOCKET_MAX_BYTES < cfg.MESSAGE_MAX_BYTES + 1024) {
+    problems.push('SOCKET_MAX_BYTES: must exceed MESSAGE_MAX_BYTES plus the envelope (1 KiB)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(cfg);
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

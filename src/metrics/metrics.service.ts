@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per app instance, so several hubs in one test process do not collide. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'crosswire_http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly socketConnections = new Counter({
+    name: 'crosswire_socket_connections_total',
+    help: 'Socket.IO connections accepted',
+    registers: [this.registry],
+  });
+  readonly socketsOpen = new Gauge({
+    name: 'crosswire_sockets_open',
+    help: 'Socket.IO connections open on this replica',
+    registers: [this.registry],
+  });
+  readonly socketEvents = new Counter({
+    name: 'crosswire_socket_events_total',
+    help: 'Client-to-server socket events by event and outcome code',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly handshakeRejections = new Counter({
+    name: 'crosswire_socket_handshake_rejections_total',
+    help: 'Socket handshakes refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly publishLatency = new Histogram({
+    name: 'crosswire_publish_duration_seconds',
+    help: 'Publish latency: stored and handed to fan-out, either door',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: 'crosswire_messages_delivered_total',
+    help: 'message:created emitted to local rooms, by path (live or reconcile)',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

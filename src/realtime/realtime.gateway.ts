@@ -1,0 +1,76 @@
+import { Inject } from '@nestjs/common';
+import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
+import { AuthService } from '../auth/auth.service.js';
+import { AppError } from '../common/errors.js';
+import { toAppError } from '../common/unavailable.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { type TypedServer, type TypedSocket, userRoom } from '../events/events.js';
+import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { originAllowed } from './origin.js';
+import { RealtimeService } from './realtime.service.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Connection lifecycle: handshake checks, the user room, `session`, token expiry. */
+@WebSocketGateway()
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly expiry = new WeakMap<TypedSocket, NodeJS.Timeout>();
+
+  constructor(
+    private readonly auth: AuthService,
+    private readonly realtime: RealtimeService,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+  ) {}
+
+  afterInit(io: TypedServer) {
+    this.realtime.attach(io);
+    io.use((socket, next) => {
+      const reject = (reason: string) => {
+        this.metrics.handshakeRejections.inc({ reason });
+        next(new Error(reason));
+      };
+      const { origin, host } = socket.handshake.headers;
+      if (!originAllowed(origin, host, this.config.CORS_ORIGINS)) return reject('origin not allowed');
+      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      this.auth.authenticate(token).then(
+        ({ user, exp }) => {
+          socket.data.user = user;
+          socket.data.tokenExp = exp;
+          next();
+        },
+        (e: unknown) => {
+          const err = e instanceof AppError ? e : toAppError(e);
+          reject(err.code === 'UNAUTHORIZED' ? 'unauthorized' : err.code === 'UNAVAILABLE' ? 'unavailable' : 'internal error');
+        },
+      );
+    });
+  }
+
+  handleConnection(socket: TypedSocket) {
+    this.metrics.socketConnections.inc();
+    this.metrics.socketsOpen.inc();
+    const { user, tokenExp } = socket.data;
+    void socket.join(userRoom(user.id));
+    socket.emit('session', { userId: user.id, replicaId: this.config.REPLICA_ID });
+    this.armExpiry(socket, tokenExp);
+    // Rooms are emptied before `disconnect` fires; remember them while they exist.
+    socket.on('disconnecting', () => this.realtime.disconnected(socket, socket.rooms));
+    this.logger.event('debug', 'socket connected', { socketId: socket.id, userId: user.id });
+  }
+
+  /** Disconnects the socket when its token expires (timers cap near 24.8 days, so re-arm). */
+  private armExpiry(socket: TypedSocket, exp: number) {
+    const ms = exp * 1000 - Date.now();
+    const timer = setTimeout(() => (ms > MAX_TIMER_MS ? this.armExpiry(socket, exp) : socket.disconnect(true)), Math.min(Math.max(ms, 0), MAX_TIMER_MS));
+    this.expiry.set(socket, timer);
+  }
+
+  handleDisconnect(socket: TypedSocket) {
+    this.metrics.socketsOpen.dec();
+    clearTimeout(this.expiry.get(socket));
+    this.logger.event('debug', 'socket disconnected', { socketId: socket.id });
+  }
+}

@@ -1,0 +1,116 @@
+import type { INestApplication } from '@nestjs/common';
+import { io, type Socket } from 'socket.io-client';
+import { createHub } from '../../../src/bootstrap.js';
+import { loadConfig } from '../../../src/config/config.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../../src/events/events.js';
+import { JsonLogger } from '../../../src/logging/logger.js';
+import { createTestDatabase } from '../../support/database.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface TestHub {
+  app: INestApplication;
+  url: string;
+  databaseUrl: string;
+  secret: string;
+  close(): Promise<void>;
+}
+
+export const TEST_SECRET = 'e2e-secret-'.padEnd(48, 'x');
+
+/** The real app on port 0 against its own database cloned from the migrated template. */
+export async function startHub(env: Record<string, string> = {}): Promise<TestHub> {
+  const db = await createTestDatabase();
+  const config = loadConfig({ JWT_SECRET: TEST_SECRET, REPLICA_ID: 'e2e-1', LOG_LEVEL: 'silent', PRESENCE_GRACE_MS: '300', ...env });
+  const app = await createHub({ config, databaseUrl: db.url, jwtSecret: TEST_SECRET, logger: new JsonLogger('e2e-1', 'silent') }, 0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    app,
+    url,
+    databaseUrl: db.url,
+    secret: TEST_SECRET,
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+export interface Api {
+  (method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+export function api(base: string): Api {
+  return async (method, path, body, token) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+}
+
+let userCounter = 0;
+export async function registerUser(call: Api, prefix = 'user'): Promise<{ id: string; username: string; token: string }> {
+  const username = `${prefix}${process.pid % 1000}_${++userCounter}`;
+  const res = await call('POST', '/api/auth/register', { username, password: 'password123' });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.user.id, username, token: res.body.token };
+}
+
+/** Connects and resolves on `session` (so the server side is fully set up). */
+export function connect(url: string, token: string | undefined, opts: Record<string, unknown> = {}): Promise<ClientSocket> {
+  const socket: ClientSocket = io(url, { auth: token === undefined ? {} : { token }, transports: ['websocket'], reconnection: false, forceNew: true, ...opts });
+  return new Promise((resolve, reject) => {
+    socket.once('session', () => resolve(socket));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+export function connectError(url: string, token: string | undefined, opts: Record<string, unknown> = {}): Promise<string> {
+  return connect(url, token, opts).then(
+    (s) => {
+      s.close();
+      throw new Error('expected connect_error, got a session');
+    },
+    (e: Error) => e.message,
+  );
+}
+
+export function emitAck<E extends keyof ClientToServerEvents>(socket: ClientSocket, event: E, payload: unknown): Promise<any> {
+  return (socket as any).timeout(10_000).emitWithAck(event, payload);
+}
+
+/** Resolves with the first `n` payloads of `event`. */
+export function collect<T = any>(socket: ClientSocket, event: keyof ServerToClientEvents, n: number, timeoutMs = 10_000): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const got: T[] = [];
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${n} ${String(event)} (got ${got.length})`)), timeoutMs);
+    const on = (p: T) => {
+      got.push(p);
+      if (got.length >= n) {
+        clearTimeout(timer);
+        (socket as any).off(event, on);
+        resolve(got);
+      }
+    };
+    (socket as any).on(event, on);
+  });
+}
+
+export const once = <T = any>(socket: ClientSocket, event: keyof ServerToClientEvents, timeoutMs = 10_000) =>
+  collect<T>(socket, event, 1, timeoutMs).then((x) => x[0]);
