@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what the tests need when it
+# is missing, builds, then runs every jest tier. Extra arguments go to jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  echo "installing ${need[*]} (Debian packages) ..."
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build --silent
+NODE_OPTIONS=--experimental-vm-modules npx jest --ci "$@"
