@@ -166,8 +166,8 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
     const aliceEvents: unknown[] = [];
     a.on('typing', (p: unknown) => aliceEvents.push(p));
     b1.emit('typing', { channelId: priv });
-    b1.emit('typing', 'garbage');
-    b1.emit('typing', { channelId: priv, extra: true });
+    (b1 as any).emit('typing', 'garbage');
+    (b1 as any).emit('typing', { channelId: priv, extra: true });
     const sentinel = once<any>(a, 'message:created');
     await publish(priv, 'after typing');
     await sentinel;
