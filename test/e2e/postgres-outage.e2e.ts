@@ -1,0 +1,81 @@
+import { jest } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { createHub } from '../../src/bootstrap.js';
+import { loadConfig } from '../../src/config/config.js';
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { migrate } from '../../src/database/migrator.js';
+import { JsonLogger } from '../../src/logging/logger.js';
+import { freePort } from '../support/free-port.js';
+import { TEST_SECRET, api, connect, connectError, emitAck, once, registerUser } from './support/hub.js';
+
+jest.setTimeout(90_000);
+
+/** Polls a state (readiness is state, not an event) until it matches or the deadline passes. */
+async function until(what: string, check: () => Promise<boolean>, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('Postgres down: 503 / UNAVAILABLE, no crash, recovery when it returns', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'crosswire-outage-'));
+  let port: number;
+  let pg: EmbeddedPostgresHandle;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    port = await freePort();
+    pg = await startEmbeddedPostgres({ dataDir, port });
+    await migrate(pg.url);
+    const config = loadConfig({ JWT_SECRET: TEST_SECRET, REPLICA_ID: 'outage', LOG_LEVEL: 'silent' });
+    app = await createHub({ config, databaseUrl: pg.url, jwtSecret: TEST_SECRET, logger: new JsonLogger('outage', 'silent') }, 0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await pg?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 503 on both doors while Postgres is stopped, then works again after it restarts', async () => {
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const call = api(url);
+    const user = await registerUser(call, 'outage');
+    const channel = (await call('POST', '/api/channels', { name: 'outage' }, user.token)).body;
+    const socket = await connect(url, user.token);
+    await emitAck(socket, 'channel:subscribe', { channelId: channel.id });
+
+    await pg.stop();
+
+    const me = await call('GET', '/api/me', undefined, user.token);
+    expect(me.status).toBe(503);
+    expect(me.body).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'UNAVAILABLE', message: expect.any(String) });
+    expect(me.headers.get('retry-after')).toBe('1');
+    const post = await call('POST', `/api/channels/${channel.id}/messages`, { body: 'lost?' }, user.token);
+    expect(post.status).toBe(503);
+    const ack = await emitAck(socket, 'message:publish', { channelId: channel.id, body: 'lost?' });
+    expect(ack).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: expect.any(String) } });
+    expect(await connectError(url, user.token)).toBe('unavailable');
+    await until('readyz 503', async () => (await call('GET', '/readyz')).status === 503);
+    expect((await call('GET', '/readyz')).body).toMatchObject({ status: 'unready', checks: { postgres: 'down' } });
+    expect((await call('GET', '/healthz')).status).toBe(200);
+    expect(socket.connected).toBe(true);
+
+    pg = await startEmbeddedPostgres({ dataDir, port });
+
+    await until('readyz 200', async () => (await call('GET', '/readyz')).status === 200);
+    const delivered = once<any>(socket, 'message:created');
+    const ok = await call('POST', `/api/channels/${channel.id}/messages`, { body: 'back' }, user.token);
+    expect(ok.status).toBe(201);
+    // Nothing was stored while Postgres was down: the first message after it is seq 1.
+    expect(ok.body.seq).toBe(1);
+    expect(await delivered).toEqual(ok.body);
+    expect((await call('GET', '/api/me', undefined, user.token)).status).toBe(200);
+    socket.close();
+  });
+});
