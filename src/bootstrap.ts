@@ -10,6 +10,7 @@ import { httpContext } from './logging/http-context.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { originAllowed } from './realtime/origin.js';
 import { CrosswireIoAdapter } from './realtime/io.adapter.js';
+import { REDIS_CLIENTS } from './realtime/redis.provider.js';
 
 /** Builds the hub and listens; used by main.ts and by the e2e tests (port 0). */
 export async function createHub(core: CoreOptions, port = core.config.PORT, host = core.config.HOST): Promise<INestApplication> {
@@ -28,7 +29,7 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
     exposedHeaders: ['X-Replica-Id', 'X-Request-Id', 'Retry-After'],
   });
   app.setGlobalPrefix('api', { exclude: ['healthz', 'readyz', 'metrics'] });
-  app.useWebSocketAdapter(new CrosswireIoAdapter(app, core.config));
+  app.useWebSocketAdapter(new CrosswireIoAdapter(app, core.config, app.get(REDIS_CLIENTS)));
   const doc = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

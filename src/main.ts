@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { resolveJwtSecret } from './auth/secret.js';
 import { createHub } from './bootstrap.js';
+import { drainAndClose } from './drain.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { migrate } from './database/migrator.js';
 import { JsonLogger } from './logging/logger.js';
@@ -25,15 +26,20 @@ async function main() {
   const log = (msg: string, fields?: Record<string, unknown>) => logger.event('info', msg, fields);
   const cleanups: Array<() => Promise<void>> = [];
   let stopping = false;
-  const shutdown = async (signal: string, code = 0) => {
+  let signal = '';
+  const shutdown = async (why: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    logger.event('info', 'shutting down', { signal });
+    signal = why;
+    logger.event('info', 'shutting down', { signal: why });
     for (const cleanup of cleanups.reverse()) {
       await cleanup().catch((e: unknown) => logger.event('error', 'shutdown step failed', { err: String(e) }));
     }
     process.exit(code);
   };
+  // Last line of defence: a stray rejection (a Redis client during an outage)
+  // is logged, never allowed to take the replica down.
+  process.on('unhandledRejection', (reason) => logger.event('error', 'unhandled rejection', { err: String((reason as Error)?.stack ?? reason) }));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
@@ -52,7 +58,8 @@ async function main() {
     if (config.MIGRATE_ON_START) await migrate(databaseUrl, { log });
     if (stopping) return;
     const app = await createHub({ config, databaseUrl, jwtSecret, logger });
-    cleanups.push(() => app.close());
+    // A replica behind a balancer drains on SIGTERM; a lone hub, or Ctrl-C, just closes.
+    cleanups.push(() => (config!.REDIS_URL && signal === 'SIGTERM' ? drainAndClose(app, config!, logger) : app.close()));
     log('crosswire listening', { url: await app.getUrl(), replicaId: config.REPLICA_ID });
   } catch (e) {
     const message = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);

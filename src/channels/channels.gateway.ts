@@ -36,6 +36,7 @@ export class ChannelsGateway {
     await this.sessions.join(socket, p.channelId);
     try {
       const channel = await this.channels.get(p.channelId, user);
+      this.sessions.track(p.channelId, channel.lastSeq);
       const page = p.sinceSeq === undefined ? { items: [], hasMore: false } : await this.messages.after(p.channelId, p.sinceSeq);
       return { ok: true, channel, presence: await this.presence.online(p.channelId), missed: page.items, hasMore: page.hasMore };
     } catch (e) {

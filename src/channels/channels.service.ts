@@ -36,6 +36,19 @@ export class ChannelsService {
     return { channel, role, isOwner: channel.ownerId === user.id };
   }
 
+  /** lastSeq and visibility of existing channels among `ids`, in one query. */
+  async heads(ids: string[]): Promise<Array<{ id: string; lastSeq: number; visibility: 'public' | 'private' }>> {
+    const rows = await this.db.channel.findMany({ where: { id: { in: ids } }, select: { id: true, lastSeq: true, visibility: true } });
+    return rows.map((r) => ({ id: r.id, lastSeq: Number(r.lastSeq), visibility: r.visibility }));
+  }
+
+  /** Which of `userIds` are members of the channel. */
+  async membersAmong(channelId: string, userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const rows = await this.db.membership.findMany({ where: { channelId, userId: { in: userIds } }, select: { userId: true } });
+    return new Set(rows.map((r) => r.userId));
+  }
+
   async get(channelId: string, user: UserRef): Promise<ChannelDto> {
     return toChannelDto((await this.access(channelId, user)).channel);
   }

@@ -51,6 +51,12 @@ const schema = z.object({
   PRESENCE_GRACE_MS: int(3_000),
   RECONCILE_MS: int(2_000, 50),
   CANARY_INTERVAL_MS: int(1_000, 50),
+  // How long a draining replica waits for the load balancer to see it not-ready
+  // (HAProxy: fall 2 x inter 1s, plus a margin) before disconnecting sockets.
+  DRAIN_NOTICE_MS: int(3_000),
+  // Test-only fault switch, off by default: exit right after storing a
+  // message, before fanning it out (the delivery promise must still hold).
+  FAULT_EXIT_AFTER_STORE: bool(false),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

@@ -25,3 +25,13 @@ export interface PresenceReader {
 }
 
 export const PRESENCE_READER = Symbol('PRESENCE_READER');
+
+export type FanoutState = 'ok' | 'down' | 'stuck';
+
+/** Redis and fan-out health as background checks see them (realtime/ implements it). */
+export interface FanoutHealth {
+  redis(): 'ok' | 'down' | 'disabled';
+  fanout(): FanoutState;
+}
+
+export const FANOUT_HEALTH = Symbol('FANOUT_HEALTH');

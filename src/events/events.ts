@@ -46,8 +46,16 @@ export interface SocketData {
 export const channelRoom = (channelId: string) => `channel:${channelId}`;
 export const userRoom = (userId: string) => `user:${userId}`;
 
-export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** Between replicas, through the Redis adapter's serverSideEmit (never sent to the sender). */
+export interface InterServerEvents {
+  'x:message': (m: MessageDto) => void;
+  'x:revoke': (channelId: string, userIds: string[], reason: RemovedReason) => void;
+  'x:private': (channelId: string, memberIds: string[]) => void;
+  'x:deleted': (channelId: string) => void;
+}
+
+export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /** A gateway's handle on a socket's channel subscriptions (realtime/ implements it). */
 export interface ChannelSessions {
@@ -55,6 +63,8 @@ export interface ChannelSessions {
   join(socket: TypedSocket, channelId: string): Promise<void>;
   leave(socket: TypedSocket, channelId: string): void;
   isIn(socket: TypedSocket, channelId: string): boolean;
+  /** The channel's lastSeq as read after joining: where this replica's delivery tracking starts. */
+  track(channelId: string, lastSeq: number): void;
 }
 
 export const CHANNEL_SESSIONS = Symbol('CHANNEL_SESSIONS');

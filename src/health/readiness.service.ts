@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
+import { FANOUT_HEALTH, type FanoutHealth, type FanoutState } from '../events/broadcaster.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 
-export type CheckState = 'ok' | 'down' | 'degraded' | 'disabled';
 export interface Readiness {
   ready: boolean;
   status: 'ok' | 'degraded' | 'unready';
-  checks: { postgres: CheckState; redis: CheckState; fanout: CheckState; draining: boolean };
+  checks: { postgres: 'ok' | 'down'; redis: 'ok' | 'down' | 'disabled'; fanout: FanoutState; draining: boolean };
 }
 
 const PROBE_MS = 1_000;
@@ -17,21 +17,22 @@ const PROBE_MS = 1_000;
  */
 @Injectable()
 export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy {
-  private postgres: CheckState = 'ok';
+  private postgres: 'ok' | 'down' = 'ok';
   private draining = false;
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly db: PrismaService,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Inject(FANOUT_HEALTH) private readonly fanout: FanoutHealth,
   ) {}
 
   onApplicationBootstrap() {
     const probe = async () => {
       const before = this.postgres;
       this.postgres = await Promise.race([
-        this.db.ping().then((): CheckState => 'ok', (): CheckState => 'down'),
-        new Promise<CheckState>((r) => setTimeout(() => r('down'), PROBE_MS * 2).unref()),
+        this.db.ping().then(() => 'ok' as const, () => 'down' as const),
+        new Promise<'down'>((r) => setTimeout(() => r('down'), PROBE_MS * 2).unref()),
       ]);
       if (before !== this.postgres) this.logger.event(this.postgres === 'ok' ? 'info' : 'warn', `postgres ${this.postgres}`);
       this.timer = setTimeout(probe, PROBE_MS).unref();
@@ -47,10 +48,14 @@ export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy
     return this.draining;
   }
 
+  /**
+   * 503 only for this replica's own faults (draining, Postgres, stuck fan-out);
+   * Redis unreachable is `degraded`: the replica still persists and delivers.
+   */
   state(): Readiness {
-    const checks = { postgres: this.postgres, redis: 'disabled' as CheckState, fanout: 'ok' as CheckState, draining: this.draining };
-    const ready = !this.draining && checks.postgres === 'ok';
-    return { ready, status: ready ? 'ok' : 'unready', checks };
+    const checks = { postgres: this.postgres, redis: this.fanout.redis(), fanout: this.fanout.fanout(), draining: this.draining };
+    const ready = !this.draining && checks.postgres === 'ok' && checks.fanout !== 'stuck';
+    return { ready, status: !ready ? 'unready' : checks.redis === 'down' ? 'degraded' : 'ok', checks };
   }
 
   onModuleDestroy() {

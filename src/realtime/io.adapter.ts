@@ -1,21 +1,24 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/config.js';
 import { originAllowed } from './origin.js';
+import type { RedisClients } from './redis-clients.js';
 
-/** Socket.IO server options that depend on configuration (decorators are static). */
+/** Socket.IO server options that depend on configuration (decorators are static), and the Redis adapter. */
 export class CrosswireIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly config: AppConfig,
+    private readonly redis: RedisClients | null,
   ) {
     super(app);
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
     const allowList = this.config.CORS_ORIGINS;
-    return super.createIOServer(port, {
+    const server: Server = super.createIOServer(port, {
       ...options,
       path: '/socket.io',
       maxHttpBufferSize: this.config.SOCKET_MAX_BYTES,
@@ -29,5 +32,7 @@ export class CrosswireIoAdapter extends IoAdapter {
           cb(null, !allowList || originAllowed(origin, undefined, allowList)),
       },
     } as ServerOptions);
+    if (this.redis) server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: 'crosswire' }));
+    return server;
   }
 }

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { loadConfig } from '../config/config.js';
+import { JsonLogger } from '../logging/logger.js';
 import { PresenceService } from './presence.service.js';
 
 describe('PresenceService', () => {
@@ -9,7 +10,7 @@ describe('PresenceService', () => {
 
   beforeEach(() => {
     jest.useFakeTimers();
-    presence = new PresenceService(loadConfig({ PRESENCE_GRACE_MS: '1000' }));
+    presence = new PresenceService(loadConfig({ PRESENCE_GRACE_MS: '1000' }), new JsonLogger('t', 'silent'));
     events = [];
     presence.onEmit((event, channelId, user) => events.push(`${event} ${channelId} ${user.id}`));
   });

@@ -8,7 +8,12 @@ import { type TypedServer, type TypedSocket, userRoom } from '../events/events.j
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { originAllowed } from './origin.js';
+import { PresenceStore } from './presence-store.js';
+import { PresenceService } from './presence.service.js';
 import { RealtimeService } from './realtime.service.js';
+import { ReconcilerService } from './reconciler.service.js';
+import { INSTANCE_ID, REDIS_CLIENTS } from './redis.provider.js';
+import type { RedisClients } from './redis-clients.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -23,10 +28,20 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly presence: PresenceService,
+    private readonly reconciler: ReconcilerService,
+    @Inject(REDIS_CLIENTS) private readonly redis: RedisClients | null,
+    @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {}
 
   afterInit(io: TypedServer) {
     this.realtime.attach(io);
+    const redis = this.redis;
+    if (redis) {
+      this.presence.useStore(new PresenceStore(redis.pub, this.instanceId), (fn) => redis.pub.on('ready', fn));
+      // Redis back: whatever was published while it was away is filled in now, not at the next tick.
+      redis.sub.on('ready', () => void this.reconciler.runOnce());
+    }
     io.use((socket, next) => {
       const reject = (reason: string) => {
         this.metrics.handshakeRejections.inc({ reason });

@@ -1,0 +1,23 @@
+import type { INestApplication } from '@nestjs/common';
+import type { AppConfig } from './config/config.js';
+import { ReadinessService } from './health/readiness.service.js';
+import type { JsonLogger } from './logging/logger.js';
+import { PresenceService } from './realtime/presence.service.js';
+import { RealtimeService } from './realtime/realtime.service.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * SIGTERM: turn not-ready, wait until the load balancer has seen it, move the
+ * sockets away in paced batches, let presence leases lapse after the grace,
+ * then close (in-flight requests finish first).
+ */
+export async function drainAndClose(app: INestApplication, config: AppConfig, logger: JsonLogger): Promise<void> {
+  app.get(ReadinessService).startDraining();
+  logger.event('info', 'draining', { noticeMs: config.DRAIN_NOTICE_MS, drainMs: config.DRAIN_MS });
+  await sleep(config.DRAIN_NOTICE_MS);
+  await app.get(RealtimeService).disconnectAll(config.DRAIN_MS);
+  await app.get(PresenceService).goodbye();
+  await app.close();
+  logger.event('info', 'drained');
+}

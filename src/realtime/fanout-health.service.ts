@@ -1,0 +1,80 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import type { FanoutHealth, FanoutState } from '../events/broadcaster.js';
+import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { INSTANCE_ID, REDIS_CLIENTS } from './redis.provider.js';
+import type { RedisClients } from './redis-clients.js';
+
+const STUCK_AFTER = 3;
+
+/**
+ * Background checks behind /readyz. Redis: PING on the publishing connection.
+ * Fan-out: a canary published on a channel of this instance's own and read on
+ * the subscriber connection the adapter uses (the adapter ignores its own uid,
+ * so a canary through it would never come back). Three canaries in a row lost
+ * while Redis answers PING means this replica's fan-out is stuck.
+ */
+@Injectable()
+export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap, OnModuleDestroy {
+  private redisState: 'ok' | 'down' = 'down';
+  private misses = 0;
+  private pending?: string;
+  private timer?: NodeJS.Timeout;
+  private readonly channel: string;
+
+  constructor(
+    @Inject(REDIS_CLIENTS) private readonly clients: RedisClients | null,
+    @Inject(INSTANCE_ID) instanceId: string,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+  ) {
+    this.channel = `crosswire:canary:${instanceId}`;
+  }
+
+  onApplicationBootstrap() {
+    const clients = this.clients;
+    if (!clients) return;
+    void clients.sub.subscribe(this.channel);
+    clients.sub.on('message', (channel: string, nonce: string) => {
+      if (channel === this.channel && nonce === this.pending) {
+        this.pending = undefined;
+        this.misses = 0;
+      }
+    });
+    const tick = async () => {
+      const before = this.fanout();
+      const pong = await Promise.race([
+        clients.pub.ping().then(() => true, () => false),
+        new Promise<boolean>((r) => setTimeout(() => r(false), this.config.CANARY_INTERVAL_MS).unref()),
+      ]);
+      this.redisState = pong ? 'ok' : 'down';
+      if (pong) {
+        if (this.pending !== undefined) this.misses++;
+        this.pending = randomUUID();
+        await clients.pub.publish(this.channel, this.pending).catch(() => undefined);
+      } else {
+        this.pending = undefined;
+      }
+      if (before !== this.fanout()) this.logger.event(this.fanout() === 'ok' ? 'info' : 'warn', `fan-out ${this.fanout()}`);
+      this.timer = setTimeout(() => void tick(), this.config.CANARY_INTERVAL_MS);
+      this.timer.unref();
+    };
+    void tick();
+  }
+
+  redis() {
+    return this.clients ? this.redisState : 'disabled';
+  }
+
+  fanout(): FanoutState {
+    // Without Redis, fan-out is in-process and cannot get stuck.
+    if (!this.clients) return 'ok';
+    if (this.redisState === 'down') return 'down';
+    return this.misses >= STUCK_AFTER ? 'stuck' : 'ok';
+  }
+
+  onModuleDestroy() {
+    clearTimeout(this.timer);
+  }
+}
