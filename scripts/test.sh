@@ -13,7 +13,16 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# Compose v1 validates docker-compose.yml offline (test/cluster/deploy-config.cluster.ts);
+# without recommends, so no Docker engine comes with it.
+if ! command -v docker-compose >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  echo "installing docker-compose (Debian package, Compose v1) ..."
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+fi
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
-NODE_OPTIONS=--experimental-vm-modules npx jest --ci "$@"
+# --forceExit: killed replica processes can leave jest waiting on their pipes.
+NODE_OPTIONS=--experimental-vm-modules npx jest --ci --forceExit "$@"

@@ -1,0 +1,39 @@
+import { jest } from '@jest/globals';
+import { api, connect, emitAck, once, registerUser, type ClientSocket } from '../e2e/support/hub.js';
+import { type Cluster, startCluster } from './support/cluster.js';
+
+jest.setTimeout(60_000);
+
+describe('three replicas on one Redis: cross-replica fan-out', () => {
+  let cluster: Cluster;
+  const sockets: ClientSocket[] = [];
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    await cluster.stop();
+  });
+
+  it('a publish on replica A over REST or socket reaches subscribers on B and C; session names the replica', async () => {
+    const [a, b, c] = cluster.replicas;
+    const user = await registerUser(api(a.url), 'fan');
+    const channel = (await api(b.url)('POST', '/api/channels', { name: `fan-${Date.now()}` }, user.token)).body;
+    const subs: ClientSocket[] = [];
+    for (const r of [a, b, c]) {
+      const s = await connect(r.url, user.token);
+      sockets.push(s);
+      subs.push(s);
+      await emitAck(s, 'channel:subscribe', { channelId: channel.id });
+    }
+    const viaRest = subs.map((s) => once<any>(s, 'message:created'));
+    const res = await api(a.url)('POST', `/api/channels/${channel.id}/messages`, { body: 'rest' }, user.token);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-replica-id')).toBe('r1');
+    for (const got of await Promise.all(viaRest)) expect(got).toEqual(res.body);
+
+    const viaSocket = subs.map((s) => once<any>(s, 'message:created'));
+    const ack = await emitAck(subs[2], 'message:publish', { channelId: channel.id, body: 'socket' });
+    for (const got of await Promise.all(viaSocket)) expect(got).toEqual(ack.message);
+  });
+});

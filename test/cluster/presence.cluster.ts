@@ -1,0 +1,69 @@
+import { jest } from '@jest/globals';
+import { type ClientSocket, api, collect, connect, emitAck, once, registerUser } from '../e2e/support/hub.js';
+import { type Cluster, FAST_ENV, startCluster } from './support/cluster.js';
+
+jest.setTimeout(90_000);
+const LEASE_TTL_MS = Number(FAST_ENV.LEASE_TTL_MS);
+
+describe('presence across replicas, and when a replica is SIGKILLed', () => {
+  let cluster: Cluster;
+  const sockets: ClientSocket[] = [];
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    await cluster.stop();
+  });
+
+  const open = async (url: string, token: string, channelId: string) => {
+    const s = await connect(url, token);
+    sockets.push(s);
+    const ack = await emitAck(s, 'channel:subscribe', { channelId });
+    expect(ack.ok).toBe(true);
+    return { socket: s, ack };
+  };
+
+  it('is cluster-wide: joined once however many replicas a user is on; a user on two replicas stays when one dies; a user whose only replica dies leaves once within 15 s', async () => {
+    const [r1, r2, r3] = cluster.replicas;
+    const call = api(r1.url);
+    const alice = await registerUser(call, 'alice');
+    const bob = await registerUser(call, 'bob');
+    const carol = await registerUser(call, 'carol');
+    const channelId = (await call('POST', '/api/channels', { name: `presence-${Date.now()}` }, alice.token)).body.id;
+    const { socket: watcher } = await open(r1.url, alice.token, channelId);
+    const events: string[] = [];
+    watcher.on('presence:joined', (p) => events.push(`joined ${p.user.username}`));
+    watcher.on('presence:left', (p) => events.push(`left ${p.user.username}`));
+
+    const bobJoined = once<any>(watcher, 'presence:joined');
+    const { ack: bobAck } = await open(r2.url, bob.token, channelId);
+    expect((await bobJoined).user).toEqual({ id: bob.id, username: bob.username });
+    expect(bobAck.presence.map((u: any) => u.id).sort()).toEqual([alice.id, bob.id].sort());
+
+    // Bob's second socket, on the replica that will die: no second `joined`.
+    await open(r3.url, bob.token, channelId);
+    const carolJoined = once<any>(watcher, 'presence:joined');
+    await open(r3.url, carol.token, channelId);
+    expect((await carolJoined).user.id).toBe(carol.id);
+    expect(events).toEqual([`joined ${bob.username}`, `joined ${carol.username}`]);
+    const listed = await api(r2.url)('GET', `/api/channels/${channelId}/presence`, undefined, alice.token);
+    expect(listed.body.users.map((u: any) => u.id).sort()).toEqual([alice.id, bob.id, carol.id].sort());
+
+    const carolLeft = collect<any>(watcher, 'presence:left', 1, 20_000);
+    const killedAt = Date.now();
+    await r3.kill('SIGKILL');
+    const [left] = await carolLeft;
+    const tookMs = Date.now() - killedAt;
+    expect(left).toEqual({ channelId, user: { id: carol.id, username: carol.username } });
+    expect(tookMs).toBeLessThan(15_000);
+    expect(tookMs).toBeGreaterThanOrEqual(LEASE_TTL_MS - 500);
+
+    // The same reap removed r3's lease for Bob, who is still on r2: still present.
+    const after = await api(r1.url)('GET', `/api/channels/${channelId}/presence`, undefined, alice.token);
+    expect(after.body.users.map((u: any) => u.id).sort()).toEqual([alice.id, bob.id].sort());
+    // A second reaper (on r1 or r2) would act within a few of its 1 s ticks.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(events).toEqual([`joined ${bob.username}`, `joined ${carol.username}`, `left ${carol.username}`]);
+  });
+});

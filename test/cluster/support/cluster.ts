@@ -1,0 +1,128 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { freePort } from '../../support/free-port.js';
+
+export const CLUSTER_SECRET = 'cluster-test-secret-'.padEnd(48, 'z');
+const MAIN = resolve('dist/src/main.js');
+
+/** Timings short enough for tests, long enough for two slow cores. */
+export const FAST_ENV = {
+  RECONCILE_MS: '1000',
+  LEASE_TTL_MS: '4000',
+  PRESENCE_GRACE_MS: '500',
+  CANARY_INTERVAL_MS: '500',
+  DRAIN_NOTICE_MS: '500',
+  DRAIN_MS: '1000',
+  LOG_LEVEL: 'info',
+};
+
+export class RedisProcess {
+  child?: ChildProcess;
+  constructor(readonly port: number) {}
+
+  get url() {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    await new Promise<void>((ok, fail) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('Ready to accept connections')) ok();
+      });
+      child.on('exit', (code) => fail(new Error(`redis-server exited ${code}: ${out}`)));
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+}
+
+export class Replica {
+  child!: ChildProcess;
+  exited!: Promise<number | null>;
+  log = '';
+  constructor(
+    readonly id: string,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the built hub and resolves once it listens. */
+  start(extraEnv: Record<string, string> = {}): Promise<void> {
+    this.child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH!, ...this.env, ...extraEnv, PORT: String(this.port), REPLICA_ID: this.id },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const child = this.child;
+    this.exited = new Promise((r) => child.on('exit', (code, signal) => r(code ?? (signal ? -1 : null))));
+    child.stderr!.on('data', (d) => (this.log += d));
+    return new Promise((ok, fail) => {
+      child.stdout!.on('data', (d) => {
+        this.log += d;
+        if (this.log.includes('"crosswire listening"')) ok();
+      });
+      void this.exited.then((code) => fail(new Error(`${this.id} exited ${code} before listening:\n${this.log.slice(-2000)}`)));
+    });
+  }
+
+  get alive() {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    if (this.alive) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export interface Cluster {
+  replicas: Replica[];
+  redis: RedisProcess;
+  db: TestDatabase;
+  stop(): Promise<void>;
+}
+
+/** N replicas (separate processes, built code) on one real Redis and one Postgres database. */
+export async function startCluster(n = 3, env: Record<string, string> = {}): Promise<Cluster> {
+  const db = await createTestDatabase();
+  const redis = new RedisProcess(await freePort());
+  await redis.start();
+  const common = { ...FAST_ENV, DATABASE_URL: db.url, REDIS_URL: redis.url, JWT_SECRET: CLUSTER_SECRET, MIGRATE_ON_START: 'false', ...env };
+  const replicas: Replica[] = [];
+  for (let i = 1; i <= n; i++) replicas.push(new Replica(`r${i}`, await freePort(), common));
+  await Promise.all(replicas.map((r) => r.start()));
+  return {
+    replicas,
+    redis,
+    db,
+    async stop() {
+      await Promise.all(replicas.map((r) => r.kill('SIGKILL')));
+      await redis.stop();
+      await db.drop();
+    },
+  };
+}
+
+/** Polls a state until it holds (for states that have no event, like readiness). */
+export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20_000, every = 100): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
