@@ -129,6 +129,8 @@ export class ChannelsService {
       });
       return { membership: toMembershipDto(created), created: true };
     } catch (e) {
+      // The channel deleted meanwhile: the membership's foreign key fails.
+      if ((e as { code?: string }).code === 'P2003') throw notFound('channel');
       // Two owners' requests racing to add the same user: the loser returns the winner's row.
       if (!isUniqueViolation(e)) throw e;
       const row = await this.db.membership.findUnique({ where: key, include: { user: true } });

@@ -28,6 +28,13 @@ describe('loadConfig', () => {
     expect(cfg.REPLICA_ID).toBe('r1');
   });
 
+  it('treats empty values as unset', () => {
+    const cfg = loadConfig({ PORT: '', PRESENCE_GRACE_MS: ' ', JWT_SECRET: '' });
+    expect(cfg.PORT).toBe(3000);
+    expect(cfg.PRESENCE_GRACE_MS).toBe(3_000);
+    expect(cfg.JWT_SECRET).toBeUndefined();
+  });
+
   it('fails fast listing every bad key', () => {
     let error: unknown;
     try {

@@ -71,7 +71,9 @@ export class ConfigError extends Error {
 
 /** The one parse of the environment; everything else receives the result. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const result = schema.safeParse(env);
+  // An empty value means unset (compose's `KEY: ${KEY:-}`), never 0 or "".
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const result = schema.safeParse(given);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),

@@ -32,6 +32,10 @@ export class CrosswireIoAdapter extends IoAdapter {
           cb(null, !allowList || originAllowed(origin, undefined, allowList)),
       },
     } as ServerOptions);
+    // SPEC: every HTTP response carries X-Replica-Id, Socket.IO's polling ones included.
+    const stamp = (headers: Record<string, string>) => (headers['X-Replica-Id'] = this.config.REPLICA_ID);
+    server.engine.on('initial_headers', stamp);
+    server.engine.on('headers', stamp);
     if (this.redis) server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: 'crosswire' }));
     return server;
   }

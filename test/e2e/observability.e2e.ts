@@ -24,6 +24,9 @@ describe('health, readiness, metrics, OpenAPI, request ids', () => {
     const other = await fetch(`${hub.url}/api/nope`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(other.headers.get('x-replica-id')).toBe('e2e-1');
+    const polling = await fetch(`${hub.url}/socket.io/?EIO=4&transport=polling`);
+    expect(polling.status).toBe(200);
+    expect(polling.headers.get('x-replica-id')).toBe('e2e-1');
   });
 
   it('/metrics counts HTTP by route, sockets and events, and a publish-latency histogram', async () => {

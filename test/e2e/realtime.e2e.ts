@@ -85,7 +85,7 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
     expect([...held.values()].map((m) => m.body).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
-  it('unsubscribe stops delivery; the user room still gets channel events', async () => {
+  it('unsubscribe stops delivery on that channel, not on the others', async () => {
     const a = await newChannel('unsub-a');
     const b = await newChannel('unsub-b');
     const s = await open(bob.token);
