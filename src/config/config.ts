@@ -57,6 +57,9 @@ const schema = z.object({
   // Test-only fault switch, off by default: exit right after storing a
   // message, before fanning it out (the delivery promise must still hold).
   FAULT_EXIT_AFTER_STORE: bool(false),
+  // Test-only, off by default: stop reading the Redis subscriber connection
+  // once it is ready, so this replica's fan-out is stuck while Redis answers.
+  FAULT_STALL_FANOUT: bool(false),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

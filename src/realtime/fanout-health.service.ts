@@ -36,6 +36,7 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
     const clients = this.clients;
     if (!clients) return;
     void clients.sub.subscribe(this.channel);
+    if (this.config.FAULT_STALL_FANOUT) clients.sub.once('ready', () => clients.sub.stream.pause());
     clients.sub.on('message', (channel: string, nonce: string) => {
       if (channel === this.channel && nonce === this.pending) {
         this.pending = undefined;
