@@ -36,7 +36,11 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
     const clients = this.clients;
     if (!clients) return;
     void clients.sub.subscribe(this.channel);
-    if (this.config.FAULT_STALL_FANOUT) clients.sub.once('ready', () => clients.sub.stream.pause());
+    if (this.config.FAULT_STALL_FANOUT) {
+      const stall = () => clients.sub.stream.pause();
+      if (clients.sub.status === 'ready') stall();
+      else clients.sub.once('ready', stall);
+    }
     clients.sub.on('message', (channel: string, nonce: string) => {
       if (channel === this.channel && nonce === this.pending) {
         this.pending = undefined;
