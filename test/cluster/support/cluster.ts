@@ -12,7 +12,7 @@ export const FAST_ENV = {
   LEASE_TTL_MS: '4000',
   PRESENCE_GRACE_MS: '500',
   CANARY_INTERVAL_MS: '500',
-  DRAIN_NOTICE_MS: '500',
+  DRAIN_NOTICE_MS: '2500', // HAProxy's fall 2 x inter 1s, plus a margin
   DRAIN_MS: '1000',
   LOG_LEVEL: 'info',
 };
@@ -63,6 +63,7 @@ export class Replica {
 
   /** Starts the built hub and resolves once it listens. */
   start(extraEnv: Record<string, string> = {}): Promise<void> {
+    this.log = '';
     this.child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH!, ...this.env, ...extraEnv, PORT: String(this.port), REPLICA_ID: this.id },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,9 +97,20 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+export interface ClusterOptions {
+  /**
+   * An already migrated database the replicas use instead of a fresh test
+   * database (e.g. a Postgres server the test stops and restarts); the caller
+   * owns it, so stop() leaves it alone.
+   */
+  databaseUrl?: string;
+}
+
 /** N replicas (separate processes, built code) on one real Redis and one Postgres database. */
-export async function startCluster(n = 3, env: Record<string, string> = {}): Promise<Cluster> {
-  const db = await createTestDatabase();
+export async function startCluster(n = 3, env: Record<string, string> = {}, opts: ClusterOptions = {}): Promise<Cluster> {
+  const db: TestDatabase = opts.databaseUrl
+    ? { name: new URL(opts.databaseUrl).pathname.slice(1), url: opts.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase();
   const redis = new RedisProcess(await freePort());
   await redis.start();
   const common = { ...FAST_ENV, DATABASE_URL: db.url, REDIS_URL: redis.url, JWT_SECRET: CLUSTER_SECRET, MIGRATE_ON_START: 'false', ...env };

@@ -1,0 +1,60 @@
+// One JWT secret for every replica, generated once and kept: by `npm run
+// cluster` (under its data dir) and by docker-compose.yml's `secret` one-shot
+// (into a named volume), so both topologies make it the same way.
+//
+//   node dist/scripts/cluster-secret.js FILE [--owner UID:GID]
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The app refuses a shorter secret (src/auth/secret.ts). */
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Returns whether a new secret was written. An existing file with a usable
+ * secret is kept; an unusable one (too short) is an error, never overwritten,
+ * since tokens signed with it may be in use.
+ */
+export function ensureJwtSecret(file: string, owner?: { uid: number; gid: number }): { created: boolean } {
+  let existing: string | undefined;
+  try {
+    existing = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (existing !== undefined) {
+    if (existing.length < MIN_SECRET_LENGTH) {
+      throw new Error(`${file}: holds a secret shorter than ${MIN_SECRET_LENGTH} characters; remove it to have a new one made`);
+    }
+    return { created: false };
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  // 'wx': two starts racing cannot both write; mode 0600, readable by its owner only.
+  writeFileSync(file, randomBytes(48).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  if (owner) chownSync(file, owner.uid, owner.gid);
+  return { created: true };
+}
+
+function cli(args: string[]): number {
+  const file = args.find((a) => !a.startsWith('--'));
+  const ownerArg = args.includes('--owner') ? args[args.indexOf('--owner') + 1] : undefined;
+  const owner = ownerArg?.match(/^(\d+):(\d+)$/);
+  if (!file || (ownerArg !== undefined && !owner)) {
+    console.error('usage: cluster-secret.js FILE [--owner UID:GID]');
+    return 2;
+  }
+  try {
+    const { created } = ensureJwtSecret(file, owner ? { uid: Number(owner[1]), gid: Number(owner[2]) } : undefined);
+    console.log(created ? `jwt secret: generated ${file}` : `jwt secret: kept ${file}`);
+    return 0;
+  } catch (e) {
+    console.error(`jwt secret: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+const invokedAs = process.argv[1];
+if (invokedAs && import.meta.url === pathToFileURL(realpathSync(invokedAs)).href) {
+  process.exitCode = cli(process.argv.slice(2));
+}

@@ -1,0 +1,92 @@
+import { jest } from '@jest/globals';
+import { io } from 'socket.io-client';
+import { type ClientSocket, api, registerUser } from '../e2e/support/hub.js';
+import { type Cluster, FAST_ENV, startCluster, until } from './support/cluster.js';
+import { Haproxy } from './support/haproxy.js';
+import { Subscriber } from './support/subscriber.js';
+
+jest.setTimeout(120_000);
+
+describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
+  let cluster: Cluster;
+  const lb = new Haproxy();
+  const closers: Array<{ close(): void }> = [];
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+    await lb.start(cluster.replicas);
+  });
+  afterAll(async () => {
+    closers.forEach((c) => c.close());
+    await lb.stop();
+    await cluster.stop();
+  });
+
+  it('long-polling clients stay on one replica for their whole session (cookie stickiness)', async () => {
+    const user = await registerUser(api(lb.url), 'poll');
+    const channelId = (await api(lb.url)('POST', '/api/channels', { name: `poll-${Date.now()}` }, user.token)).body.id;
+    const seen = new Set<string>();
+    for (let c = 0; c < 6; c++) {
+      // withCredentials: Node's client then keeps HAProxy's SRV cookie (FACTS.md).
+      const socket: ClientSocket = io(lb.url, { auth: { token: user.token }, transports: ['polling'], withCredentials: true, reconnection: false, forceNew: true });
+      closers.push(socket);
+      const { replicaId } = await new Promise<any>((ok, fail) => {
+        socket.once('session', ok);
+        socket.once('connect_error', fail);
+      });
+      seen.add(replicaId);
+      let dropped = false;
+      socket.on('disconnect', () => (dropped = true));
+      // Each ack is another polling request; one landing on another replica
+      // would meet an unknown session id and drop the connection.
+      for (let i = 0; i < 10; i++) {
+        const ack = await (socket as any).timeout(5_000).emitWithAck('channel:subscribe', { channelId });
+        expect(ack.ok).toBe(true);
+      }
+      expect(dropped).toBe(false);
+      expect(socket.io.engine.transport.name).toBe('polling');
+    }
+    expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it('SIGTERM drain: the replica turns not-ready, its clients move to other replicas, nothing is lost, it exits 0 in time', async () => {
+    const user = await registerUser(api(lb.url), 'drain');
+    const channelId = (await api(lb.url)('POST', '/api/channels', { name: `drain-${Date.now()}` }, user.token)).body.id;
+    const subs: Subscriber[] = [];
+    for (let i = 0; i < 9; i++) {
+      const s = new Subscriber(() => [lb.url], user.token, channelId);
+      closers.push(s);
+      await s.start();
+      subs.push(s);
+    }
+    const victim = cluster.replicas.find((r) => subs.some((s) => s.replicas[0] === r.id))!;
+    const onVictim = subs.filter((s) => s.replicas[0] === victim.id);
+    expect(onVictim.length).toBeGreaterThan(0);
+
+    let published = 0;
+    let stop = false;
+    const publisher = (async () => {
+      while (!stop) {
+        const n = published + 1;
+        const res = await api(lb.url)('POST', `/api/channels/${channelId}/messages`, { body: n, clientMsgId: `d${n}` }, user.token).catch(() => null);
+        if (res && (res.status === 201 || res.status === 200)) published = n;
+      }
+    })();
+
+    await until('a few messages before the drain', () => published >= 20);
+    const t0 = Date.now();
+    await victim.kill('SIGTERM');
+    const exitCode = await victim.exited;
+    const tookMs = Date.now() - t0;
+    stop = true;
+    await publisher;
+    expect(exitCode).toBe(0);
+    expect(tookMs).toBeLessThan(Number(FAST_ENV.DRAIN_NOTICE_MS) + Number(FAST_ENV.DRAIN_MS) + 5_000);
+    expect(victim.log).toMatch(/"msg":"draining"/);
+
+    const lastSeq = (await api(lb.url)('GET', `/api/channels/${channelId}`, undefined, user.token)).body.lastSeq;
+    expect(lastSeq).toBe(published);
+    await Promise.all(subs.map((s) => s.waitFor(lastSeq, 20_000)));
+    for (const s of subs) expect([...s.held.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+    for (const s of onVictim) expect({ replicas: s.replicas }).toEqual({ replicas: [victim.id, expect.not.stringMatching(victim.id)] });
+  });
+});

@@ -1,0 +1,44 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderHaproxyConfig } from '../../../scripts/haproxy-config.js';
+import { freePort } from '../../support/free-port.js';
+import { type Replica, until } from './cluster.js';
+
+/** HAProxy from PATH with the project's one template, in front of `replicas`. */
+export class Haproxy {
+  child?: ChildProcess;
+  port = 0;
+  log = '';
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(replicas: Replica[]): Promise<void> {
+    this.port = await freePort();
+    const file = join(mkdtempSync(join(tmpdir(), 'crosswire-lb-')), 'haproxy.cfg');
+    const servers = replicas.map((r) => ({ name: r.id, host: '127.0.0.1', port: r.port }));
+    writeFileSync(file, renderHaproxyConfig({ bindPort: this.port, bindAddress: '127.0.0.1', servers }));
+    this.child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => (this.log += d));
+    this.child.stderr!.on('data', (d) => (this.log += d));
+    // Up once it routes to a ready replica (its checks need `rise` passes first).
+    await until('haproxy routing to a ready replica', async () => {
+      try {
+        return (await fetch(`${this.url}/readyz`)).status === 200;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+}
