@@ -9,6 +9,7 @@ import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/da
 import { migrate } from '../../src/database/migrator.js';
 import { JsonLogger } from '../../src/logging/logger.js';
 import { freePort } from '../support/free-port.js';
+import { everyRoute } from './support/routes.js';
 import { TEST_SECRET, api, connect, connectError, emitAck, once, registerUser } from './support/hub.js';
 
 jest.setTimeout(90_000);
@@ -61,6 +62,17 @@ describe('Postgres down: 503 / UNAVAILABLE, no crash, recovery when it returns',
     const ack = await emitAck(socket, 'message:publish', { channelId: channel.id, body: 'lost?' });
     expect(ack).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: expect.any(String) } });
     expect(await connectError(url, user.token)).toBe('unavailable');
+    for (const [method, path, body] of [
+      ['POST', '/api/auth/register', { username: 'during', password: 'password123' }],
+      ['POST', '/api/auth/login', { username: user.username, password: 'password123' }],
+      ...everyRoute(channel.id, user.id),
+    ] as Array<[string, string, unknown?]>) {
+      const res = await call(method, path, body, user.token);
+      expect({ route: `${method} ${path}`, status: res.status, code: res.body?.code }).toEqual({ route: `${method} ${path}`, status: 503, code: 'UNAVAILABLE' });
+    }
+    const subscribeAck = await emitAck(socket, 'channel:subscribe', { channelId: channel.id });
+    expect(subscribeAck.error.code).toBe('UNAVAILABLE');
+    socket.emit('typing', { channelId: '00000000-0000-4000-8000-000000000000' });
     await until('readyz 503', async () => (await call('GET', '/readyz')).status === 503);
     expect((await call('GET', '/readyz')).body).toMatchObject({ status: 'unready', checks: { postgres: 'down' } });
     expect((await call('GET', '/healthz')).status).toBe(200);
