@@ -1,7 +1,6 @@
-import { Inject, UseFilters, UseInterceptors } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { SocketEventsInterceptor } from '../common/socket-events.interceptor.js';
-import { WsExceptionFilter } from '../common/ws-exception.filter.js';
+import { Inject } from '@nestjs/common';
+import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import { ClientEventsGateway } from '../common/client-gateway.decorator.js';
 import { ZodPipe } from '../common/zod.pipe.js';
 import { PRESENCE_READER, type PresenceReader } from '../events/broadcaster.js';
 import { type Ack, CHANNEL_SESSIONS, type ChannelSessions, type SubscribeResult, type TypedSocket } from '../events/events.js';
@@ -9,9 +8,7 @@ import { MessagesService } from '../messages/messages.service.js';
 import { channelRefSchema, subscribeSchema } from './channels.schemas.js';
 import { ChannelsService } from './channels.service.js';
 
-@WebSocketGateway()
-@UseFilters(WsExceptionFilter)
-@UseInterceptors(SocketEventsInterceptor)
+@ClientEventsGateway()
 export class ChannelsGateway {
   constructor(
     private readonly channels: ChannelsService,

@@ -1,8 +1,7 @@
-import { Inject, UseFilters, UseInterceptors } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { Inject } from '@nestjs/common';
+import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
 import { ChannelsService } from '../channels/channels.service.js';
-import { SocketEventsInterceptor } from '../common/socket-events.interceptor.js';
-import { WsExceptionFilter } from '../common/ws-exception.filter.js';
+import { ClientEventsGateway } from '../common/client-gateway.decorator.js';
 import { ZodPipe } from '../common/zod.pipe.js';
 import { channelRefSchema } from '../channels/channels.schemas.js';
 import { BROADCASTER, type Broadcaster } from '../events/broadcaster.js';
@@ -12,9 +11,7 @@ import { publishEventSchema } from './messages.schemas.js';
 import { MessagesService } from './messages.service.js';
 import type { z } from 'zod';
 
-@WebSocketGateway()
-@UseFilters(WsExceptionFilter)
-@UseInterceptors(SocketEventsInterceptor)
+@ClientEventsGateway()
 export class MessagesGateway {
   constructor(
     private readonly messages: MessagesService,

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { api, registerUser } from '../e2e/support/hub.js';
+import { api, registerUser } from '../support/client.js';
 import { type Cluster, FAST_ENV, Replica, startCluster } from './support/cluster.js';
 import { Subscriber } from './support/subscriber.js';
 import { freePort } from '../support/free-port.js';
@@ -85,8 +85,7 @@ describe('replica crashes keep the delivery promise', () => {
       subscribers.push(w);
       await w.start();
     }
-    const env = { ...FAST_ENV, DATABASE_URL: cluster.db.url, REDIS_URL: cluster.redis.url, JWT_SECRET: 'cluster-test-secret-'.padEnd(48, 'z'), MIGRATE_ON_START: 'false' };
-    const faulty = new Replica('faulty', await freePort(), env);
+    const faulty = new Replica('faulty', await freePort(), cluster.env);
     await faulty.start({ FAULT_EXIT_AFTER_STORE: 'true' });
     const res = await api(faulty.url)('POST', `/api/channels/${channelId}/messages`, { body: 'orphan' }, user.token).then(
       (r) => `answered ${r.status}`,

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { api, connect, emitAck, once, registerUser, type ClientSocket } from '../e2e/support/hub.js';
+import { api, connect, emitAck, once, registerUser, type ClientSocket } from '../support/client.js';
 import { type Cluster, startCluster } from './support/cluster.js';
 
 jest.setTimeout(60_000);

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { io } from 'socket.io-client';
-import { type ClientSocket, api, registerUser } from '../e2e/support/hub.js';
+import { type ClientSocket, api, registerUser } from '../support/client.js';
 import { type Cluster, FAST_ENV, startCluster, until } from './support/cluster.js';
 import { Haproxy } from './support/haproxy.js';
 import { Subscriber } from './support/subscriber.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { migrate } from '../../src/database/migrator.js';
 import { freePort } from '../support/free-port.js';
-import { api, connect, connectError, emitAck, once, registerUser, type ClientSocket } from '../e2e/support/hub.js';
+import { api, connect, connectError, emitAck, once, registerUser, type ClientSocket } from '../support/client.js';
 import { type Cluster, type Replica, startCluster, until } from './support/cluster.js';
 
 jest.setTimeout(90_000);

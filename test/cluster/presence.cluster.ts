@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { type ClientSocket, api, collect, connect, emitAck, once, registerUser } from '../e2e/support/hub.js';
+import { type ClientSocket, api, collect, connect, emitAck, once, registerUser } from '../support/client.js';
 import { type Cluster, FAST_ENV, startCluster, until } from './support/cluster.js';
 
 jest.setTimeout(90_000);

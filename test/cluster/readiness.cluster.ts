@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { api, registerUser } from '../e2e/support/hub.js';
+import { api, registerUser } from '../support/client.js';
 import { type Cluster, startCluster, until } from './support/cluster.js';
 import { Haproxy } from './support/haproxy.js';
 

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { api, connect, emitAck, registerUser, type ClientSocket } from '../e2e/support/hub.js';
+import { api, connect, emitAck, registerUser, type ClientSocket } from '../support/client.js';
 import { type Cluster, FAST_ENV, type Replica, startCluster, until } from './support/cluster.js';
 import { Subscriber } from './support/subscriber.js';
 

@@ -38,13 +38,17 @@ export class RedisProcess {
     });
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
+  stop(): Promise<void> {
+    return killAndWait(this.child);
   }
+}
+
+/** SIGKILLs a child process (if still running) and resolves once it is gone. */
+export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
 }
 
 export class Replica {
@@ -92,6 +96,8 @@ export class Replica {
 
 export interface Cluster {
   replicas: Replica[];
+  /** What every replica was started with, for starting more like them. */
+  env: Record<string, string>;
   redis: RedisProcess;
   db: TestDatabase;
   stop(): Promise<void>;
@@ -119,6 +125,7 @@ export async function startCluster(n = 3, env: Record<string, string> = {}, opts
   await Promise.all(replicas.map((r) => r.start()));
   return {
     replicas,
+    env: common,
     redis,
     db,
     async stop() {

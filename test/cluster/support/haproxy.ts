@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHaproxyConfig } from '../../../scripts/haproxy-config.js';
 import { freePort } from '../../support/free-port.js';
-import { type Replica, until } from './cluster.js';
+import { type Replica, killAndWait, until } from './cluster.js';
 
 /** HAProxy from PATH with the project's one template, in front of `replicas`. */
 export class Haproxy {
@@ -34,11 +34,7 @@ export class Haproxy {
     });
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
+  stop(): Promise<void> {
+    return killAndWait(this.child);
   }
 }

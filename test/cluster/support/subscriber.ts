@@ -1,5 +1,5 @@
 import { io } from 'socket.io-client';
-import type { ClientSocket } from '../../e2e/support/hub.js';
+import type { ClientSocket } from '../../support/client.js';
 
 /**
  * A client as SPEC.md's delivery promise describes it: orders by seq, drops a
