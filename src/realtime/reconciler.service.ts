@@ -57,8 +57,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         continue;
       }
       if (head.visibility === 'private') {
-        const members = await this.channels.membersAmong(channelId, [...this.realtime.localUsers(channelId)]);
-        this.realtime.revokeHere(channelId, [...this.realtime.localUsers(channelId)].filter((u) => !members.has(u)), 'removed');
+        const here = [...this.realtime.localUsers(channelId)];
+        const members = await this.channels.membersAmong(channelId, here);
+        this.realtime.revokeHere(channelId, here.filter((u) => !members.has(u)), 'removed');
       }
       let from = tracker.watermark(channelId);
       while (from !== undefined && from < head.lastSeq) {
