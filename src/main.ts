@@ -6,34 +6,33 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { migrate } from './database/migrator.js';
 import { JsonLogger } from './logging/logger.js';
 
+function configOrExit() {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
+}
+
 /**
  * Start-up: config, then Postgres (embedded under DATA_DIR unless DATABASE_URL),
  * migrations (unless MIGRATE_ON_START=false), then the hub. SIGINT/SIGTERM
  * close the hub and then the embedded Postgres, so nothing is left running.
  */
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  const config = configOrExit();
   const logger = new JsonLogger(config.REPLICA_ID, config.LOG_LEVEL);
   const log = (msg: string, fields?: Record<string, unknown>) => logger.event('info', msg, fields);
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Array<(why: string) => Promise<void>> = [];
   let stopping = false;
-  let signal = '';
   const shutdown = async (why: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    signal = why;
     logger.event('info', 'shutting down', { signal: why });
     for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((e: unknown) => logger.event('error', 'shutdown step failed', { err: String(e) }));
+      await cleanup(why).catch((e: unknown) => logger.event('error', 'shutdown step failed', { err: String(e) }));
     }
     process.exit(code);
   };
@@ -59,7 +58,7 @@ async function main() {
     if (stopping) return;
     const app = await createHub({ config, databaseUrl, jwtSecret, logger });
     // A replica behind a balancer drains on SIGTERM; a lone hub, or Ctrl-C, just closes.
-    cleanups.push(() => (config!.REDIS_URL && signal === 'SIGTERM' ? drainAndClose(app, config!, logger) : app.close()));
+    cleanups.push((why) => (config.REDIS_URL && why === 'SIGTERM' ? drainAndClose(app, config, logger) : app.close()));
     log('crosswire listening', { url: await app.getUrl(), replicaId: config.REPLICA_ID });
   } catch (e) {
     const message = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);
