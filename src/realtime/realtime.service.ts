@@ -133,7 +133,9 @@ export class RealtimeService implements Broadcaster, ChannelSessions {
     const sockets = [...(this.io?.of('/').sockets.values() ?? [])];
     const size = Math.max(1, Math.ceil(sockets.length / batches));
     for (let i = 0; i < sockets.length; i += size) {
-      for (const s of sockets.slice(i, i + size)) s.disconnect(true);
+      // Close the transport rather than `disconnect()`: clients treat "io server
+      // disconnect" as final, but reconnect by themselves after "transport close".
+      for (const s of sockets.slice(i, i + size)) s.conn.close();
       if (i + size < sockets.length) await new Promise((r) => setTimeout(r, overMs / batches));
     }
   }

@@ -61,6 +61,20 @@ describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
     const victim = cluster.replicas.find((r) => subs.some((s) => s.replicas[0] === r.id))!;
     const onVictim = subs.filter((s) => s.replicas[0] === victim.id);
     expect(onVictim.length).toBeGreaterThan(0);
+    // A plain socket.io-client with its default reconnection, on the victim: it must come back by itself.
+    let plain: ClientSocket | undefined;
+    for (let i = 0; i < 12 && !plain; i++) {
+      const s: ClientSocket = io(lb.url, { auth: { token: user.token }, transports: ['websocket'], forceNew: true, reconnectionDelay: 100 });
+      closers.push(s);
+      const { replicaId } = await new Promise<any>((ok) => s.once('session', ok));
+      if (replicaId === victim.id) plain = s;
+      else s.close();
+    }
+    expect(plain).toBeDefined();
+    const plainBack = new Promise<string>((ok, fail) => {
+      setTimeout(() => fail(new Error('the plain client did not reconnect by itself')), 20_000).unref();
+      plain!.once('disconnect', () => plain!.once('session', (p) => ok(p.replicaId)));
+    });
 
     let published = 0;
     let stop = false;
@@ -88,5 +102,6 @@ describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
     await Promise.all(subs.map((s) => s.waitFor(lastSeq, 20_000)));
     for (const s of subs) expect([...s.held.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
     for (const s of onVictim) expect({ replicas: s.replicas }).toEqual({ replicas: [victim.id, expect.not.stringMatching(victim.id)] });
+    expect(await plainBack).not.toBe(victim.id);
   });
 });
