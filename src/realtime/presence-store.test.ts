@@ -1,16 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort } from '../../test/support/free-port.js';
+import { loadConfig } from '../config/config.js';
+import { JsonLogger } from '../logging/logger.js';
 import { PresenceStore } from './presence-store.js';
+import { PresenceService } from './presence.service.js';
 
 // Medium tier against a real redis-server (installed by the test command).
 describe('PresenceStore (Lua leases on a real Redis)', () => {
   let server: ChildProcess;
   let redis: Redis;
+  let port: number;
   const alice = { id: 'u-alice', username: 'alice' };
 
   beforeAll(async () => {
-    const port = await freePort();
+    port = await freePort();
     server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
     await new Promise<void>((ok) => server.stdout!.on('data', (d) => String(d).includes('Ready to accept') && ok()));
     redis = new Redis(port, '127.0.0.1');
@@ -57,5 +61,33 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     await a.forget('c1');
     expect(await a.online('c1')).toEqual([]);
     expect(await a.join('c1', alice)).toBe(true);
+  });
+
+  it('a leave that happened while Redis was unreachable (data kept) is released when it comes back', async () => {
+    const conn = new Redis(port, '127.0.0.1', { lazyConnect: true });
+    await conn.connect();
+    const presence = new PresenceService(loadConfig({ LEASE_TTL_MS: '60000' }), new JsonLogger('t', 'silent'));
+    const events: string[] = [];
+    const joined = new Promise<void>((ok) =>
+      presence.onEmit((event, channelId, user, scope) => {
+        events.push(`${event} ${user.username} ${scope}`);
+        if (event === 'presence:joined') ok();
+      }),
+    );
+    presence.useStore(new PresenceStore(conn, 'inst-p'), (fn) => conn.on('ready', fn));
+    presence.join('c1', alice, 's1');
+    await joined;
+    const ended = new Promise((r) => conn.once('end', r));
+    conn.disconnect();
+    await ended;
+    presence.leave('c1', alice.id, 's1', 0);
+    expect(await new PresenceStore(redis, 'reader').online('c1')).toEqual([alice]);
+    const released = new Promise<void>((ok) => presence.onEmit((event, _c, user, scope) => (events.push(`${event} ${user.username} ${scope}`), ok())));
+    await conn.connect();
+    await released;
+    expect(await new PresenceStore(redis, 'reader').online('c1')).toEqual([]);
+    expect(events).toEqual(['presence:joined alice cluster', 'presence:left alice local', 'presence:left alice cluster']);
+    presence.onModuleDestroy();
+    conn.disconnect();
   });
 });

@@ -67,6 +67,14 @@ export class PresenceStore {
     return typeof name === 'string' ? { id: userId, username: name } : null;
   }
 
+  /** The channel|user entries this instance holds in Redis. */
+  async entries(): Promise<Array<{ channelId: string; userId: string }>> {
+    return (await this.redis.smembers(instanceKey(this.instanceId))).map((e) => {
+      const [channelId, userId] = e.split('|');
+      return { channelId, userId };
+    });
+  }
+
   async online(ch: string): Promise<UserRef[]> {
     const all = await this.redis.hgetall(channelKey(ch));
     return Object.entries(all).map(([id, username]) => ({ id, username }));

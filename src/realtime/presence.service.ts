@@ -115,12 +115,23 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     await this.store?.heartbeat(this.config.LEASE_TTL_MS, this.config.PRESENCE_GRACE_MS).catch(() => undefined);
   }
 
+  /**
+   * Redis is back: make its view of this instance match the local one. Joins
+   * are re-asserted silently (Redis may have restarted empty); leases for users
+   * who left here while Redis was unreachable (it may have kept its data) are
+   * released, announcing `presence:left` where that was their last.
+   */
   private async reassert() {
     const store = this.store;
     if (!store) return;
     await store.heartbeat(this.config.LEASE_TTL_MS);
     for (const [channelId, users] of this.channels) {
       for (const entry of users.values()) await store.join(channelId, entry.user);
+    }
+    for (const { channelId, userId } of await store.entries()) {
+      if (this.channels.get(channelId)?.has(userId)) continue;
+      const left = await store.leave(channelId, userId);
+      if (left) this.emit('presence:left', channelId, left, 'cluster');
     }
   }
 
