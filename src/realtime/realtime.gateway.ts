@@ -1,7 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import { AuthService } from '../auth/auth.service.js';
-import { AppError } from '../common/errors.js';
 import { toAppError } from '../common/unavailable.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type TypedServer, type TypedSocket, userRoom } from '../events/events.js';
@@ -57,8 +56,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
           next();
         },
         (e: unknown) => {
-          const err = e instanceof AppError ? e : toAppError(e);
-          reject(err.code === 'UNAUTHORIZED' ? 'unauthorized' : err.code === 'UNAVAILABLE' ? 'unavailable' : 'internal error');
+          const { code } = toAppError(e);
+          reject(code === 'UNAUTHORIZED' ? 'unauthorized' : code === 'UNAVAILABLE' ? 'unavailable' : 'internal error');
         },
       );
     });
