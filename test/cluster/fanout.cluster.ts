@@ -1,31 +1,18 @@
 import { jest } from '@jest/globals';
-import { api, connect, emitAck, once, registerUser, type ClientSocket } from '../support/client.js';
-import { type Cluster, startCluster } from './support/cluster.js';
+import { type ClientSocket, api, emitAck, once, registerUser } from '../support/client.js';
+import { clusterForFile } from './support/cluster.js';
 
 jest.setTimeout(60_000);
 
 describe('three replicas on one Redis: cross-replica fan-out', () => {
-  let cluster: Cluster;
-  const sockets: ClientSocket[] = [];
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-  });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await cluster.stop();
-  });
+  const ctx = clusterForFile(3);
 
-  it('a publish on replica A over REST or socket reaches subscribers on B and C; session names the replica', async () => {
-    const [a, b, c] = cluster.replicas;
+  it('a publish on replica A over REST or socket reaches subscribers on B and C; X-Replica-Id names the replica that answered', async () => {
+    const [a, b, c] = ctx.cluster.replicas;
     const user = await registerUser(api(a.url), 'fan');
     const channel = (await api(b.url)('POST', '/api/channels', { name: `fan-${Date.now()}` }, user.token)).body;
     const subs: ClientSocket[] = [];
-    for (const r of [a, b, c]) {
-      const s = await connect(r.url, user.token);
-      sockets.push(s);
-      subs.push(s);
-      await emitAck(s, 'channel:subscribe', { channelId: channel.id });
-    }
+    for (const r of [a, b, c]) subs.push((await ctx.subscribed(r.url, user.token, channel.id)).socket);
     const viaRest = subs.map((s) => once<any>(s, 'message:created'));
     const res = await api(a.url)('POST', `/api/channels/${channel.id}/messages`, { body: 'rest' }, user.token);
     expect(res.status).toBe(201);

@@ -1,31 +1,16 @@
 import { jest } from '@jest/globals';
-import { type ClientSocket, api, collect, connect, emitAck, once, registerUser } from '../support/client.js';
-import { type Cluster, FAST_ENV, startCluster, until } from './support/cluster.js';
+import { api, collect, once, registerUser } from '../support/client.js';
+import { FAST_ENV, clusterForFile, until } from './support/cluster.js';
 
 jest.setTimeout(90_000);
 const LEASE_TTL_MS = Number(FAST_ENV.LEASE_TTL_MS);
 
 describe('presence across replicas, and when a replica is SIGKILLed', () => {
-  let cluster: Cluster;
-  const sockets: ClientSocket[] = [];
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-  });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await cluster.stop();
-  });
-
-  const open = async (url: string, token: string, channelId: string) => {
-    const s = await connect(url, token);
-    sockets.push(s);
-    const ack = await emitAck(s, 'channel:subscribe', { channelId });
-    expect(ack.ok).toBe(true);
-    return { socket: s, ack };
-  };
+  const ctx = clusterForFile(3);
+  const open = (url: string, token: string, channelId: string) => ctx.subscribed(url, token, channelId);
 
   it('is cluster-wide: joined once however many replicas a user is on; a user on two replicas stays when one dies; a user whose only replica dies leaves once within 15 s', async () => {
-    const [r1, r2, r3] = cluster.replicas;
+    const [r1, r2, r3] = ctx.cluster.replicas;
     const call = api(r1.url);
     const alice = await registerUser(call, 'alice');
     const bob = await registerUser(call, 'bob');
@@ -69,7 +54,7 @@ describe('presence across replicas, and when a replica is SIGKILLed', () => {
   });
 
   it('after Redis restarts empty, replicas re-assert their leases silently', async () => {
-    const [r1, r2] = cluster.replicas;
+    const [r1, r2] = ctx.cluster.replicas;
     const call = api(r1.url);
     const alice = await registerUser(call, 'ra');
     const bob = await registerUser(call, 'rb');
@@ -85,10 +70,10 @@ describe('presence across replicas, and when a replica is SIGKILLed', () => {
     const listed = async (url: string) =>
       ((await api(url)('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users ?? []).map((u: any) => u.id).sort();
 
-    await cluster.redis.stop();
+    await ctx.cluster.redis.stop();
     // While Redis is down each replica answers from its own sockets.
     await until('r2 answering presence alone', async () => JSON.stringify(await listed(r2.url)) === JSON.stringify([bob.id]));
-    await cluster.redis.start();
+    await ctx.cluster.redis.start();
     await until('both replicas re-asserted their leases', async () =>
       JSON.stringify(await listed(r1.url)) === JSON.stringify(both) && JSON.stringify(await listed(r2.url)) === JSON.stringify(both),
     );

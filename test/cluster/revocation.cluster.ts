@@ -1,29 +1,15 @@
 import { jest } from '@jest/globals';
-import { type ClientSocket, api, connect, emitAck, once, registerUser } from '../support/client.js';
-import { type Cluster, FAST_ENV, startCluster } from './support/cluster.js';
+import { api, once, registerUser } from '../support/client.js';
+import { FAST_ENV, clusterForFile } from './support/cluster.js';
 
 jest.setTimeout(90_000);
 
 describe('revocations take effect on every replica at once, and even when Redis lost them', () => {
-  let cluster: Cluster;
-  const sockets: ClientSocket[] = [];
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-  });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await cluster.stop();
-  });
-
-  const subscribed = async (url: string, token: string, channelId: string) => {
-    const s = await connect(url, token);
-    sockets.push(s);
-    expect((await emitAck(s, 'channel:subscribe', { channelId })).ok).toBe(true);
-    return s;
-  };
+  const ctx = clusterForFile(3);
+  const subscribed = async (url: string, token: string, channelId: string) => (await ctx.subscribed(url, token, channelId)).socket;
 
   it('member removed, channel made private, channel deleted: sockets on other replicas are told and taken out of the room', async () => {
-    const [r1, r2, r3] = cluster.replicas;
+    const [r1, r2, r3] = ctx.cluster.replicas;
     const call = api(r1.url);
     const owner = await registerUser(call, 'owner');
     const member = await registerUser(call, 'member');
@@ -53,7 +39,7 @@ describe('revocations take effect on every replica at once, and even when Redis 
   });
 
   it('with Redis down, a removed member\'s socket on another replica is still evicted by the reconciliation tick', async () => {
-    const [r1, r2] = cluster.replicas;
+    const [r1, r2] = ctx.cluster.replicas;
     const call = api(r1.url);
     const owner = await registerUser(call, 'owner2');
     const member = await registerUser(call, 'member2');
@@ -63,7 +49,7 @@ describe('revocations take effect on every replica at once, and even when Redis 
     const events: string[] = [];
     onR2.on('message:created', (m) => events.push(`message ${m.seq}`));
 
-    await cluster.redis.stop();
+    await ctx.cluster.redis.stop();
     const removed = once<any>(onR2, 'channel:removed', Number(FAST_ENV.RECONCILE_MS) * 4);
     const t0 = Date.now();
     expect((await call('DELETE', `/api/channels/${priv}/members/${member.id}`, undefined, owner.token)).status).toBe(204);
@@ -75,6 +61,6 @@ describe('revocations take effect on every replica at once, and even when Redis 
     await call('POST', `/api/channels/${priv}/messages`, { body: 'after removal' }, owner.token);
     await ownerGot;
     expect(events).toEqual([]);
-    await cluster.redis.start();
+    await ctx.cluster.redis.start();
   });
 });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { afterAll, beforeAll } from '@jest/globals';
+import { type ClientSocket, connect, emitAck } from '../../support/client.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { freePort } from '../../support/free-port.js';
 
@@ -144,4 +146,31 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     await new Promise((r) => setTimeout(r, every));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * One cluster for a whole test file, stopped afterwards together with every
+ * socket opened through it.
+ */
+export function clusterForFile(n = 3) {
+  const sockets: ClientSocket[] = [];
+  const ctx = {
+    cluster: undefined as unknown as Cluster,
+    /** A socket on `url`, subscribed to the channel (the ack is returned too). */
+    async subscribed(url: string, token: string, channelId: string) {
+      const socket = await connect(url, token);
+      sockets.push(socket);
+      const ack = await emitAck(socket, 'channel:subscribe', { channelId });
+      if (!ack.ok) throw new Error(`subscribe failed: ${JSON.stringify(ack.error)}`);
+      return { socket, ack };
+    },
+  };
+  beforeAll(async () => {
+    ctx.cluster = await startCluster(n);
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    await ctx.cluster?.stop();
+  });
+  return ctx;
 }
