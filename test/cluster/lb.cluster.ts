@@ -88,7 +88,9 @@ describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
 
     await until('a few messages before the drain', () => published >= 20);
     const t0 = Date.now();
-    await victim.kill('SIGTERM');
+    void victim.kill('SIGTERM');
+    await until('the draining replica reports not-ready', async () => (await api(victim.url)('GET', '/readyz')).status === 503, Number(FAST_ENV.DRAIN_NOTICE_MS));
+    expect((await api(victim.url)('GET', '/readyz')).body).toEqual({ status: 'unready', checks: expect.objectContaining({ draining: true }) });
     const exitCode = await victim.exited;
     const tookMs = Date.now() - t0;
     stop = true;

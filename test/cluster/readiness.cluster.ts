@@ -37,6 +37,12 @@ describe('readiness: a stuck fan-out is 503 for that replica only, and the balan
       return ids.every((id) => id === healthy.id);
     });
 
+    // A sticky cookie naming the not-ready replica is redispatched to a ready one.
+    const sticky = await fetch(`${lb.url}/api/me`, { headers: { authorization: `Bearer ${user.token}`, cookie: `SRV=${stuck.id}` } });
+    expect(sticky.status).toBe(200);
+    expect(sticky.headers.get('x-replica-id')).toBe(healthy.id);
+    expect(sticky.headers.get('set-cookie')).toMatch(new RegExp(`SRV=${healthy.id}`));
+
     // No replica ready at all: the live one still serves.
     await healthy.kill('SIGKILL');
     await until('the balancer falls back to the live replica', async () => (await replicaOf().catch(() => null)) === stuck.id);
