@@ -23,4 +23,28 @@ describe('three replicas on one Redis: cross-replica fan-out', () => {
     const ack = await emitAck(subs[2], 'message:publish', { channelId: channel.id, body: 'socket' });
     for (const got of await Promise.all(viaSocket)) expect(got).toEqual(ack.message);
   });
+
+  it('typing and presence travel between replicas too, never to the user\'s own sockets', async () => {
+    const [a, b, c] = ctx.cluster.replicas;
+    const alice = await registerUser(api(a.url), 'ta');
+    const bob = await registerUser(api(a.url), 'tb');
+    const channelId = (await api(a.url)('POST', '/api/channels', { name: `typing-${Date.now()}` }, alice.token)).body.id;
+    const { socket: watcher } = await ctx.subscribed(a.url, alice.token, channelId);
+    const joined = once<any>(watcher, 'presence:joined');
+    const { socket: bobOnB } = await ctx.subscribed(b.url, bob.token, channelId);
+    expect((await joined).user.id).toBe(bob.id);
+    const { socket: bobOnC } = await ctx.subscribed(c.url, bob.token, channelId);
+    const ownEvents: string[] = [];
+    for (const ev of ['typing', 'presence:joined', 'presence:left'] as const) bobOnC.on(ev, () => ownEvents.push(ev));
+
+    const typing = once<any>(watcher, 'typing');
+    bobOnB.emit('typing', { channelId });
+    expect(await typing).toEqual({ channelId, user: { id: bob.id, username: bob.username } });
+
+    const left = once<any>(watcher, 'presence:left');
+    bobOnB.close();
+    bobOnC.close();
+    expect(await left).toEqual({ channelId, user: { id: bob.id, username: bob.username } });
+    expect(ownEvents).toEqual([]);
+  });
 });
