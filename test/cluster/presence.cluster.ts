@@ -80,4 +80,32 @@ describe('presence across replicas, and when a replica is SIGKILLed', () => {
     expect(events).toEqual([]);
     expect(watcher.connected).toBe(true);
   });
+
+  it('a user reconnecting to another replica within the grace does not flap: no left, no second joined', async () => {
+    const [r1, r2] = ctx.cluster.replicas;
+    const call = api(r1.url);
+    const alice = await registerUser(call, 'fa');
+    const bob = await registerUser(call, 'fb');
+    const channelId = (await call('POST', '/api/channels', { name: `flap-${Date.now()}` }, alice.token)).body.id;
+    const { socket: watcher } = await open(r1.url, alice.token, channelId);
+    const joined = once<any>(watcher, 'presence:joined');
+    const { socket: bobOnR1 } = await open(r1.url, bob.token, channelId);
+    await joined;
+    const events: string[] = [];
+    watcher.on('presence:joined', (p) => events.push(`joined ${p.user.username}`));
+    watcher.on('presence:left', (p) => events.push(`left ${p.user.username}`));
+
+    bobOnR1.close();
+    const { socket: bobOnR2 } = await open(r2.url, bob.token, channelId);
+    // The window in which a flap would show: past r1's grace for Bob's old socket.
+    await new Promise((r) => setTimeout(r, Number(FAST_ENV.PRESENCE_GRACE_MS) * 3));
+    expect(events).toEqual([]);
+    const listed = await api(r1.url)('GET', `/api/channels/${channelId}/presence`, undefined, alice.token);
+    expect(listed.body.users.map((u: any) => u.id).sort()).toEqual([alice.id, bob.id].sort());
+
+    const left = once<any>(watcher, 'presence:left');
+    bobOnR2.close();
+    expect((await left).user.id).toBe(bob.id);
+    expect(events).toEqual([`left ${bob.username}`]);
+  });
 });
