@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isAlive } from '../src/database/postgres-processes.js';
 
 export interface ChildExit {
   code: number | null;
@@ -112,15 +113,6 @@ function killGroup(pgid: number): void {
     process.kill(-pgid, 'SIGKILL');
   } catch {
     /* no such group */
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
