@@ -14,7 +14,7 @@ export class AppModule {
   static forRoot(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(core), MetricsModule, RealtimeModule, AuthModule, ChannelsModule, MessagesModule, HealthModule],
+      imports: [CoreModule.forRoot(core), MetricsModule, AuthModule, ChannelsModule, MessagesModule, RealtimeModule, HealthModule],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };
   }

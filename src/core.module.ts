@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TOKEN_SIGNER, TokenSigner } from './auth/tokens.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
-import { DATABASE_URL, PrismaService } from './database/prisma.service.js';
+import { DATABASE_URL, DeliveryDb, PrismaService } from './database/prisma.service.js';
 import { type JsonLogger, LOGGER } from './logging/logger.js';
 
 export interface CoreOptions {
@@ -24,8 +24,9 @@ export class CoreModule {
         { provide: LOGGER, useValue: o.logger },
         { provide: TOKEN_SIGNER, useValue: new TokenSigner(o.jwtSecret, o.config.JWT_TTL) },
         PrismaService,
+        DeliveryDb,
       ],
-      exports: [APP_CONFIG, DATABASE_URL, LOGGER, TOKEN_SIGNER, PrismaService],
+      exports: [APP_CONFIG, DATABASE_URL, LOGGER, TOKEN_SIGNER, PrismaService, DeliveryDb],
     };
   }
 }

@@ -3,7 +3,7 @@ import type { AppConfig } from './config/config.js';
 import { ReadinessService } from './health/readiness.service.js';
 import type { JsonLogger } from './logging/logger.js';
 import { PresenceService } from './realtime/presence.service.js';
-import { RealtimeService } from './realtime/realtime.service.js';
+import { SocketServer } from './realtime/socket-server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,7 +16,7 @@ export async function drainAndClose(app: INestApplication, config: AppConfig, lo
   app.get(ReadinessService).startDraining();
   logger.event('info', 'draining', { noticeMs: config.DRAIN_NOTICE_MS, drainMs: config.DRAIN_MS });
   await sleep(config.DRAIN_NOTICE_MS);
-  await app.get(RealtimeService).disconnectAll(config.DRAIN_MS);
+  await app.get(SocketServer).disconnectAll(config.DRAIN_MS);
   await app.get(PresenceService).goodbye();
   await app.close();
   logger.event('info', 'drained');

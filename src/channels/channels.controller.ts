@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { AuthGuard, CurrentUser } from '../auth/auth.guard.js';
 import { ApiJsonBody, ApiOutcomes, ApiQueryFrom } from '../common/openapi.js';
 import { ZodPipe } from '../common/zod.pipe.js';
-import { PRESENCE_READER, type PresenceReader } from '../events/broadcaster.js';
+import { PRESENCE_READER, type Port, type PresenceReader } from '../events/ports.js';
 import type { ChannelDto, MembershipDto, UserRef } from '../events/dto.js';
 import { Inject } from '@nestjs/common';
 import {
@@ -22,7 +22,7 @@ const idPipe = new ZodPipe(channelIdParam, 'path');
 export class ChannelsController {
   constructor(
     private readonly channels: ChannelsService,
-    @Inject(PRESENCE_READER) private readonly presence: PresenceReader,
+    @Inject(PRESENCE_READER) private readonly presence: Port<PresenceReader>,
   ) {}
 
   @Post()
@@ -98,6 +98,6 @@ export class ChannelsController {
   @ApiOutcomes(200, 400, 401, 404)
   async presenceOf(@Param(idPipe) { id }: { id: string }, @CurrentUser() user: UserRef): Promise<{ users: UserRef[] }> {
     await this.channels.access(id, user);
-    return { users: await this.presence.online(id) };
+    return { users: await this.presence.use.online(id) };
   }
 }

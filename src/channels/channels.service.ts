@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { badRequest, conflict, forbidden, notFound } from '../common/errors.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { BROADCASTER, type Broadcaster } from '../events/broadcaster.js';
+import { BROADCASTER, type Broadcaster, type Port } from '../events/ports.js';
 import type { ChannelDto, MembershipDto, UserRef } from '../events/dto.js';
 import { toChannelDto, toMembershipDto } from './channels.mapper.js';
 import type { CreateChannel, ListChannels, UpdateChannel } from './channels.schemas.js';
@@ -19,7 +19,7 @@ function decodeCursor(cursor: string): string {
 export class ChannelsService {
   constructor(
     private readonly db: PrismaService,
-    @Inject(BROADCASTER) private readonly broadcaster: Broadcaster,
+    @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
   ) {}
 
   /**
@@ -34,12 +34,6 @@ export class ChannelsService {
     const role = channel?.memberships[0]?.role;
     if (!channel || (channel.visibility === 'private' && !role)) throw notFound('channel');
     return { channel, role, isOwner: channel.ownerId === user.id };
-  }
-
-  /** lastSeq and visibility of existing channels among `ids`, in one query. */
-  async heads(ids: string[]): Promise<Array<{ id: string; lastSeq: number; visibility: 'public' | 'private' }>> {
-    const rows = await this.db.channel.findMany({ where: { id: { in: ids } }, select: { id: true, lastSeq: true, visibility: true } });
-    return rows.map((r) => ({ id: r.id, lastSeq: Number(r.lastSeq), visibility: r.visibility }));
   }
 
   /** Which of `userIds` are members of the channel. */
@@ -103,7 +97,7 @@ export class ChannelsService {
     }
     if (before.visibility === 'public' && channel.visibility === 'private') {
       const members = await this.db.membership.findMany({ where: { channelId }, select: { userId: true } });
-      this.broadcaster.channelMadePrivate(channelId, members.map((m) => m.userId));
+      this.broadcaster.use.channelMadePrivate(channelId, members.map((m) => m.userId));
     }
     return toChannelDto(channel);
   }
@@ -112,7 +106,7 @@ export class ChannelsService {
     await this.requireOwner(channelId, user);
     // deleteMany: a concurrent delete of the same channel is not an error.
     await this.db.channel.deleteMany({ where: { id: channelId } });
-    this.broadcaster.channelDeleted(channelId);
+    this.broadcaster.use.channelDeleted(channelId);
   }
 
   async addMember(channelId: string, username: string, user: UserRef): Promise<{ membership: MembershipDto; created: boolean }> {
@@ -147,7 +141,7 @@ export class ChannelsService {
     const { count } = await this.db.membership.deleteMany({ where: { channelId, userId } });
     if (count === 0) throw notFound('member');
     if (channel.visibility === 'private') {
-      this.broadcaster.accessRevoked(channelId, [userId], self ? 'left' : 'removed');
+      this.broadcaster.use.accessRevoked(channelId, [userId], self ? 'left' : 'removed');
     }
   }
 }

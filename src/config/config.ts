@@ -32,6 +32,9 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATABASE_POOL_SIZE: int(10, 1, 500),
+  // Connections of their own for live delivery's catch-up reads, so a hold-back
+  // or the tick never queues behind publishes holding the main pool.
+  DELIVERY_POOL_SIZE: int(2, 1, 50),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: int(5433, 1, 65535),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
@@ -50,6 +53,9 @@ const schema = z.object({
   LEASE_TTL_MS: int(10_000, 100),
   PRESENCE_GRACE_MS: int(3_000),
   RECONCILE_MS: int(2_000, 50),
+  // How long a seq that arrived early waits for the ones before it before they
+  // are read from Postgres.
+  HOLDBACK_MS: int(100, 1, 60_000),
   CANARY_INTERVAL_MS: int(1_000, 50),
   // How long a draining replica waits for the load balancer to see it not-ready
   // (HAProxy: fall 2 x inter 1s, plus a margin) before disconnecting sockets.
@@ -60,6 +66,9 @@ const schema = z.object({
   // Test-only, off by default: stop reading the Redis subscriber connection
   // once it is ready, so this replica's fan-out is stuck while Redis answers.
   FAULT_STALL_FANOUT: bool(false),
+  // Test-only, 0 (off) by default: hold every channel:subscribe this long after
+  // its access check, so races with disconnects and unsubscribes are deterministic.
+  FAULT_SUBSCRIBE_DELAY_MS: int(0, 0, 60_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

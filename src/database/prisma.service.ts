@@ -1,22 +1,30 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export const DATABASE_URL = Symbol('DATABASE_URL');
 
+/** Fail fast when Postgres is gone, so callers get 503 instead of hanging. */
+export const poolOptions = (url: string, max: number): pg.PoolConfig => ({
+  connectionString: url,
+  max,
+  connectionTimeoutMillis: 3_000,
+  idleTimeoutMillis: 30_000,
+});
+
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  /** The pool Prisma runs on, for plain SQL where Prisma's overhead shows. */
+  readonly pool: pg.Pool;
+
   constructor(@Inject(DATABASE_URL) url: string, @Inject(APP_CONFIG) config: AppConfig) {
-    super({
-      adapter: new PrismaPg({
-        connectionString: url,
-        max: config.DATABASE_POOL_SIZE,
-        // Fail fast when Postgres is gone, so callers get 503 instead of hanging.
-        connectionTimeoutMillis: 3_000,
-        idleTimeoutMillis: 30_000,
-      }),
-    });
+    const pool = new pg.Pool(poolOptions(url, config.DATABASE_POOL_SIZE));
+    super({ adapter: new PrismaPg(pool) });
+    this.pool = pool;
+    // An idle client losing its server (Postgres restarted) must not crash the process.
+    pool.on('error', () => undefined);
   }
 
   async ping(): Promise<void> {
@@ -25,5 +33,24 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.$disconnect();
+    if (!this.pool.ended) await this.pool.end();
+  }
+}
+
+/**
+ * Connections of their own for live delivery's catch-up reads (hold-back,
+ * tick, a channel's head), so they never queue behind publishes.
+ */
+@Injectable()
+export class DeliveryDb implements OnModuleDestroy {
+  readonly pool: pg.Pool;
+
+  constructor(@Inject(DATABASE_URL) url: string, @Inject(APP_CONFIG) config: AppConfig) {
+    this.pool = new pg.Pool(poolOptions(url, config.DELIVERY_POOL_SIZE));
+    this.pool.on('error', () => undefined);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.end();
   }
 }

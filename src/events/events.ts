@@ -1,14 +1,21 @@
-import type { Server, Socket } from 'socket.io';
 import type { ChannelDto, ErrorBody, Json, MessageDto, UserRef } from './dto.js';
+
+// The socket event maps, shared by the server and the client library.
 
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
 type AckFn<T extends object = object> = (answer: Ack<T>) => void;
 
+/**
+ * `missed` is every message in (sinceSeq, head]. With `hasMore` false the
+ * socket is attached: live delivery continues at head + 1. With `hasMore` true
+ * it is not: subscribe again with sinceSeq = head.
+ */
 export interface SubscribeResult {
   channel: ChannelDto;
   presence: UserRef[];
   missed: MessageDto[];
   hasMore: boolean;
+  head: number;
 }
 
 export type RemovedReason = 'removed' | 'left' | 'private';
@@ -38,33 +45,5 @@ export interface ServerToClientEvents {
 export type ServerEvent = keyof ServerToClientEvents;
 export type ServerEventPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
 
-export interface SocketData {
-  user: UserRef;
-  tokenExp: number;
-}
-
 export const channelRoom = (channelId: string) => `channel:${channelId}`;
 export const userRoom = (userId: string) => `user:${userId}`;
-
-/** Between replicas, through the Redis adapter's serverSideEmit (never sent to the sender). */
-export interface InterServerEvents {
-  'x:message': (m: MessageDto) => void;
-  'x:revoke': (channelId: string, userIds: string[], reason: RemovedReason) => void;
-  'x:private': (channelId: string, memberIds: string[]) => void;
-  'x:deleted': (channelId: string) => void;
-}
-
-export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-
-/** A gateway's handle on a socket's channel subscriptions (realtime/ implements it). */
-export interface ChannelSessions {
-  /** Joins the channel room and presence; resolves once the room is joined. */
-  join(socket: TypedSocket, channelId: string): Promise<void>;
-  leave(socket: TypedSocket, channelId: string): void;
-  isIn(socket: TypedSocket, channelId: string): boolean;
-  /** The channel's lastSeq as read after joining: where this replica's delivery tracking starts. */
-  track(channelId: string, lastSeq: number): void;
-}
-
-export const CHANNEL_SESSIONS = Symbol('CHANNEL_SESSIONS');

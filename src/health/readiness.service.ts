@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
-import { FANOUT_HEALTH, type FanoutHealth, type FanoutState } from '../events/broadcaster.js';
+import { FANOUT_HEALTH, type FanoutHealth, type FanoutState, type Port } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 
 export interface Readiness {
@@ -24,7 +24,7 @@ export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     private readonly db: PrismaService,
     @Inject(LOGGER) private readonly logger: JsonLogger,
-    @Inject(FANOUT_HEALTH) private readonly fanout: FanoutHealth,
+    @Inject(FANOUT_HEALTH) private readonly fanout: Port<FanoutHealth>,
   ) {}
 
   onApplicationBootstrap() {
@@ -53,7 +53,7 @@ export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy
    * Redis unreachable is `degraded`: the replica still persists and delivers.
    */
   state(): Readiness {
-    const checks = { postgres: this.postgres, redis: this.fanout.redis(), fanout: this.fanout.fanout(), draining: this.draining };
+    const checks = { postgres: this.postgres, redis: this.fanout.use.redis(), fanout: this.fanout.use.fanout(), draining: this.draining };
     const ready = !this.draining && checks.postgres === 'ok' && checks.fanout !== 'stuck';
     return { ready, status: !ready ? 'unready' : checks.redis === 'down' ? 'degraded' : 'ok', checks };
   }

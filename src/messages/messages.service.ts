@@ -3,12 +3,13 @@ import { AppError, conflict, notFound } from '../common/errors.js';
 import { jsonBytes } from '../common/validation.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { BROADCASTER, type Broadcaster } from '../events/broadcaster.js';
+import { BROADCASTER, type Broadcaster, type Port } from '../events/ports.js';
 import type { MessageDto, UserRef } from '../events/dto.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { ChannelsService } from '../channels/channels.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { sameJson, toMessageDto } from './messages.mapper.js';
+import { readRange } from './messages.reader.js';
 import type { HistoryQuery, PublishInput } from './messages.schemas.js';
 
 export const MISSED_LIMIT = 500;
@@ -24,7 +25,7 @@ export class MessagesService {
   constructor(
     private readonly db: PrismaService,
     private readonly channels: ChannelsService,
-    @Inject(BROADCASTER) private readonly broadcaster: Broadcaster,
+    @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
   ) {}
@@ -32,7 +33,9 @@ export class MessagesService {
   /**
    * Stores then fans out. Under the channel row lock: access, the clientMsgId
    * lookup and seq assignment, so seqs commit in order with no gap and a
-   * replay burns none. A replay is broadcast again (subscribers drop the seq).
+   * replay burns none. The lock also keeps the invariant in-order delivery
+   * relies on: a committed seq implies every lower seq is committed. A replay
+   * is answered, not broadcast again: its subscribers already have it.
    */
   async publish(channelId: string, input: PublishInput, user: UserRef): Promise<{ message: MessageDto; created: boolean }> {
     const size = jsonBytes(input.body);
@@ -74,7 +77,7 @@ export class MessagesService {
       { maxWait: 10_000, timeout: 15_000 },
     );
     const message = toMessageDto(row);
-    this.broadcaster.messageCreated(message);
+    if (created) this.broadcaster.use.messageCreated(message);
     stop();
     return { message, created };
   }
@@ -96,13 +99,13 @@ export class MessagesService {
     return { items, lastSeq: Math.max(Number(channel.lastSeq), newest) };
   }
 
-  /** Messages after `sinceSeq`, oldest first, at most `limit`, and whether more follow. */
-  async after(channelId: string, sinceSeq: number, limit = MISSED_LIMIT): Promise<{ items: MessageDto[]; hasMore: boolean }> {
-    const rows = await this.db.message.findMany({
-      where: { channelId, seq: { gt: BigInt(sinceSeq) } },
-      orderBy: { seq: 'asc' },
-      take: limit + 1,
-    });
-    return { items: rows.slice(0, limit).map(toMessageDto), hasMore: rows.length > limit };
+  /**
+   * A subscriber's missed messages: seq in (sinceSeq, upTo], oldest first, at
+   * most `limit`, and whether more follow (plain SQL: a reconnect storm runs
+   * one of these per socket).
+   */
+  async missed(channelId: string, sinceSeq: number, upTo: number, limit = MISSED_LIMIT): Promise<{ items: MessageDto[]; hasMore: boolean }> {
+    const rows = await readRange(this.db.pool, channelId, sinceSeq, upTo, limit + 1);
+    return { items: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 }

@@ -42,8 +42,19 @@ export class MetricsService {
   });
   readonly deliveries = new Counter({
     name: 'crosswire_messages_delivered_total',
-    help: 'message:created emitted to local rooms, by path (live or reconcile)',
+    help: 'message:created emitted to local rooms, by path: live (publish or bus), holdback (read after a hold), reconcile (read by the tick)',
     labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+  readonly holdbacks = new Counter({
+    name: 'crosswire_delivery_holdbacks_total',
+    help: 'Seqs that arrived before the one preceding them and were held back',
+    registers: [this.registry],
+  });
+  readonly catchUpReads = new Counter({
+    name: 'crosswire_delivery_catchup_reads_total',
+    help: 'Reads of missing seqs from Postgres by the hold-back or the tick, by outcome (ok, failed)',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 

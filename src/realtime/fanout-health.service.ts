@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { FanoutHealth, FanoutState } from '../events/broadcaster.js';
+import type { FanoutHealth, FanoutState } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { INSTANCE_ID, REDIS_CLIENTS } from './redis.provider.js';
 import type { RedisClients } from './redis-clients.js';

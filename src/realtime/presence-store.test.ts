@@ -1,31 +1,51 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort } from '../../test/support/free-port.js';
+import { RedisProcess } from '../../test/support/redis.js';
 import { loadConfig } from '../config/config.js';
 import { JsonLogger } from '../logging/logger.js';
-import { PresenceStore } from './presence-store.js';
+import { PRESENCE_EVENTS, PresenceStore } from './presence-store.js';
 import { PresenceService } from './presence.service.js';
 
 // Medium tier against a real redis-server (installed by the test command).
 describe('PresenceStore (Lua leases on a real Redis)', () => {
-  let server: ChildProcess;
+  const server = { redis: undefined as unknown as RedisProcess };
   let redis: Redis;
-  let port: number;
+  let listener: Redis;
+  let published: string[];
   const alice = { id: 'u-alice', username: 'alice' };
+  const bob = { id: 'u-bob', username: 'bob' };
 
   beforeAll(async () => {
-    port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    await new Promise<void>((ok) => server.stdout!.on('data', (d) => String(d).includes('Ready to accept') && ok()));
-    redis = new Redis(port, '127.0.0.1');
+    server.redis = new RedisProcess(await freePort());
+    await server.redis.start();
+    redis = new Redis(server.redis.url);
+    listener = new Redis(server.redis.url);
+    await listener.subscribe(PRESENCE_EVENTS);
+    listener.on('message', (_c: string, text: string) => published.push(text));
   });
   afterAll(async () => {
     redis.disconnect();
-    server.kill('SIGKILL');
+    listener.disconnect();
+    await server.redis.stop();
   });
-  beforeEach(() => redis.flushall());
+  beforeEach(async () => {
+    await redis.flushall();
+    published = [];
+  });
 
-  it('reports first-in and last-out across instances, exactly once each', async () => {
+  /** Everything published so far has arrived once a PING on the same connection answers. */
+  const settled = async () => {
+    const probe = new Redis(server.redis.url);
+    await probe.publish(PRESENCE_EVENTS, 'probe');
+    probe.disconnect();
+    await new Promise<void>((ok) => {
+      const check = () => (published.includes('probe') ? ok() : setTimeout(check, 5));
+      check();
+    });
+    return published.filter((p) => p !== 'probe');
+  };
+
+  it('reports and publishes first-in and last-out across instances, exactly once each', async () => {
     const a = new PresenceStore(redis, 'inst-a');
     const b = new PresenceStore(redis, 'inst-b');
     expect(await a.join('c1', alice)).toBe(true);
@@ -36,58 +56,155 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     expect(await a.leave('c1', alice.id)).toBeNull();
     expect(await b.leave('c1', alice.id)).toEqual(alice);
     expect(await b.online('c1')).toEqual([]);
+    expect(await settled()).toEqual(['j|c1|u-alice|alice', 'l|c1|u-alice|alice']);
   });
 
-  it('finds an instance dead when its heartbeat is older than the TTL, and reaps it once', async () => {
+  it('finds an instance dead when its heartbeat is older than the TTL, and reaps it once in one pipeline', async () => {
     const live = new PresenceStore(redis, 'live');
     const dead = new PresenceStore(redis, 'dead');
     const other = new PresenceStore(redis, 'other');
-    const bob = { id: 'u-bob', username: 'bob' };
     await dead.join('c1', alice);
     await dead.join('c1', bob);
     await live.join('c1', bob);
-    await live.heartbeat(60_000);
+    expect(await live.heartbeat(60_000)).toBe(true); // not registered before
+    expect(await live.heartbeat(60_000)).toBe(false);
     await dead.heartbeat(60_000, 0); // a goodbye with no grace: lapsed at once
     expect(await live.deadInstances(60_000)).toEqual(['dead']);
     const [first, second] = await Promise.all([live.reap('dead'), other.reap('dead')]);
     expect([...first, ...second]).toEqual([{ channelId: 'c1', user: alice }]);
     expect(await live.online('c1')).toEqual([bob]);
     expect(await live.deadInstances(60_000)).toEqual([]);
+    expect(await dead.heartbeat(60_000)).toBe(true); // the reaped instance finds itself gone
+    expect((await settled()).filter((p) => p.startsWith('l|'))).toEqual(['l|c1|u-alice|alice']);
   });
 
-  it('forgets a deleted channel entirely', async () => {
+  it('forgets a deleted channel entirely, publishing nothing', async () => {
     const a = new PresenceStore(redis, 'a');
     await a.join('c1', alice);
+    await a.join('c1', bob);
     await a.forget('c1');
     expect(await a.online('c1')).toEqual([]);
+    expect(await a.leave('c1', alice.id)).toBeNull();
     expect(await a.join('c1', alice)).toBe(true);
+    expect(await settled()).toEqual(['j|c1|u-alice|alice', 'j|c1|u-bob|bob', 'j|c1|u-alice|alice']);
   });
 
-  it('a leave that happened while Redis was unreachable (data kept) is released when it comes back', async () => {
-    const conn = new Redis(port, '127.0.0.1', { lazyConnect: true });
-    await conn.connect();
-    const presence = new PresenceService(loadConfig({ LEASE_TTL_MS: '60000' }), new JsonLogger('t', 'silent'));
+  it('re-asserts an instance to exactly what it holds: missing leases added, stale ones released', async () => {
+    const a = new PresenceStore(redis, 'a');
+    await a.join('c1', alice);
+    await a.join('c2', alice);
+    await a.reassert([{ channelId: 'c1', user: alice }, { channelId: 'c1', user: bob }]);
+    expect((await a.onlineIn(['c1', 'c2'])).get('c1')?.map((u) => u.id).sort()).toEqual([alice.id, bob.id]);
+    expect((await a.onlineIn(['c1', 'c2'])).get('c2')).toEqual([]);
+  });
+});
+
+describe('PresenceService views on a real Redis', () => {
+  let redis: RedisProcess;
+  const clients: Redis[] = [];
+  const services: PresenceService[] = [];
+  const alice = { id: 'u-alice', username: 'alice' };
+  const bob = { id: 'u-bob', username: 'bob' };
+  const carol = { id: 'u-carol', username: 'carol' };
+
+  beforeEach(async () => {
+    redis = new RedisProcess(await freePort());
+    await redis.start();
+  });
+  afterEach(async () => {
+    services.splice(0).forEach((s) => s.onModuleDestroy());
+    clients.splice(0).forEach((c) => c.disconnect());
+    await redis.stop();
+  });
+
+  const connection = () => {
+    const c = new Redis(redis.url, { retryStrategy: () => 50, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    c.on('error', () => undefined);
+    clients.push(c);
+    return c;
+  };
+
+  /** A replica's presence: its own connections, and the events its sockets of channel c1 would hear. */
+  const replica = async (instance: string) => {
+    const presence = new PresenceService(loadConfig({ LEASE_TTL_MS: '400', PRESENCE_GRACE_MS: '0' }), new JsonLogger('t', 'silent'));
+    services.push(presence);
     const events: string[] = [];
-    const joined = new Promise<void>((ok) =>
-      presence.onEmit((event, channelId, user, scope) => {
-        events.push(`${event} ${user.username} ${scope}`);
-        if (event === 'presence:joined') ok();
-      }),
-    );
-    presence.useStore(new PresenceStore(conn, 'inst-p'), (fn) => conn.on('ready', fn));
-    presence.join('c1', alice, 's1');
-    await joined;
-    const ended = new Promise((r) => conn.once('end', r));
-    conn.disconnect();
+    const waiters: Array<() => void> = [];
+    presence.onEmit((event, _channelId, user) => {
+      events.push(`${event.slice('presence:'.length)} ${user.username}`);
+      waiters.splice(0).forEach((w) => w());
+    });
+    const pub = connection();
+    const sub = new Redis(redis.url, { retryStrategy: () => 50 });
+    sub.on('error', () => undefined);
+    clients.push(sub);
+    await Promise.all([new Promise((r) => pub.once('ready', r)), new Promise((r) => sub.once('ready', r))]);
+    presence.connect(pub, sub, instance);
+    await presence.watch('c1');
+    /** Resolves once `what` has been announced `times` times. */
+    const until = (what: string, times = 1) =>
+      new Promise<void>((ok) => {
+        const check = () => (events.filter((e) => e === what).length >= times ? ok() : waiters.push(check));
+        check();
+      });
+    return { presence, events, until };
+  };
+
+  it('a leave made while Redis was unreachable (data kept) is announced once, and released when Redis is back', async () => {
+    const a = await replica('inst-a');
+    a.presence.join('c1', alice, 's1');
+    await a.until('joined alice');
+    const pub = clients[0];
+    const ended = new Promise((r) => pub.once('end', r));
+    pub.disconnect();
     await ended;
-    presence.leave('c1', alice.id, 's1', 0);
-    expect(await new PresenceStore(redis, 'reader').online('c1')).toEqual([alice]);
-    const released = new Promise<void>((ok) => presence.onEmit((event, _c, user, scope) => (events.push(`${event} ${user.username} ${scope}`), ok())));
-    await conn.connect();
+    a.presence.leave('c1', alice.id, 's1', 0);
+    expect(a.events).toEqual(['joined alice', 'left alice']);
+    const reader = new PresenceStore(connection(), 'reader');
+    await new Promise((r) => clients[clients.length - 1].once('ready', r));
+    expect(await reader.online('c1')).toEqual([alice]);
+    const released = new Promise<void>((ok) => {
+      const check = async () => ((await reader.online('c1')).length === 0 ? ok() : setTimeout(() => void check(), 20));
+      void check();
+    });
+    await pub.connect();
     await released;
-    expect(await new PresenceStore(redis, 'reader').online('c1')).toEqual([]);
-    expect(events).toEqual(['presence:joined alice cluster', 'presence:left alice local', 'presence:left alice cluster']);
-    presence.onModuleDestroy();
-    conn.disconnect();
+    expect(a.events).toEqual(['joined alice', 'left alice']);
+  });
+
+  it('after Redis restarts empty, views announce exactly the users whose replica did not re-assert', async () => {
+    const a = await replica('inst-a');
+    const b = await replica('inst-b');
+    a.presence.join('c1', alice, 's1');
+    b.presence.join('c1', bob, 's2');
+    // A replica that has crashed: its lease is in Redis, nobody backs it any more.
+    const crashedConn = connection();
+    await new Promise((r) => crashedConn.once('ready', r));
+    await new PresenceStore(crashedConn, 'inst-crashed').join('c1', carol);
+    crashedConn.disconnect();
+    for (const r of [a, b]) for (const who of ['alice', 'bob', 'carol']) await r.until(`joined ${who}`);
+    a.events.length = 0;
+    b.events.length = 0;
+
+    await redis.stop();
+    await redis.start();
+    await Promise.all([a.until('left carol'), b.until('left carol')]);
+    expect(a.events).toEqual(['left carol']);
+    expect(b.events).toEqual(['left carol']);
+    expect(a.presence.list('c1').map((u) => u.username).sort()).toEqual(['alice', 'bob']);
+  });
+
+  it('a replica reaped while stalled re-asserts at its next heartbeat and is announced joined again', async () => {
+    const a = await replica('inst-a');
+    const b = await replica('inst-b');
+    a.presence.join('c1', alice, 's1');
+    await b.until('joined alice');
+    // What a survivor does to a replica stalled past the TTL (reapDead), done here at once.
+    const conn = connection();
+    await new Promise((r) => conn.once('ready', r));
+    expect(await new PresenceStore(conn, 'survivor').reap('inst-a')).toEqual([{ channelId: 'c1', user: alice }]);
+    await b.until('left alice');
+    await b.until('joined alice', 2);
+    expect(b.events).toEqual(['joined alice', 'left alice', 'joined alice']);
   });
 });

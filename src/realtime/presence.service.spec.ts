@@ -8,11 +8,13 @@ describe('PresenceService', () => {
   let presence: PresenceService;
   let events: string[];
 
-  beforeEach(() => {
+  beforeEach(async () => {
     jest.useFakeTimers();
     presence = new PresenceService(loadConfig({ PRESENCE_GRACE_MS: '1000' }), new JsonLogger('t', 'silent'));
     events = [];
     presence.onEmit((event, channelId, user) => events.push(`${event} ${channelId} ${user.id}`));
+    // Changes are announced for channels with subscribers here (a view).
+    await presence.watch('c1');
   });
   afterEach(() => jest.useRealTimers());
 
@@ -51,6 +53,15 @@ describe('PresenceService', () => {
     presence.leave('c1', 'a', 's1', 0);
     expect(events).toEqual(['presence:joined c1 a', 'presence:left c1 a']);
     expect(await presence.online('c1')).toEqual([]);
+  });
+
+  it('announces nothing for a channel nobody here watches, and a view starts from who is already here', async () => {
+    presence.join('c2', alice, 's1');
+    expect(events).toEqual([]);
+    await presence.watch('c2');
+    expect(presence.list('c2')).toEqual([alice]);
+    presence.leave('c2', 'a', 's1', 0);
+    expect(events).toEqual(['presence:left c2 a']);
   });
 
   it('forgetting a deleted channel drops it silently, pending leaves included', async () => {

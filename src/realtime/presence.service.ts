@@ -1,12 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { PresenceReader } from '../events/broadcaster.js';
 import type { UserRef } from '../events/dto.js';
+import type { PresenceReader } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
-import type { PresenceStore } from './presence-store.js';
+import type { Redis } from 'ioredis';
+import { PRESENCE_EVENTS, type PresenceChange, PresenceStore, parseChange } from './presence-store.js';
 
-/** `cluster`: through the adapter to every replica; `local`: this replica's sockets only. */
-export type PresenceEmit = (event: 'presence:joined' | 'presence:left', channelId: string, user: UserRef, scope: 'cluster' | 'local') => void;
+/** Emits to this replica's sockets attached to the channel, except the user's own. */
+export type PresenceEmit = (event: 'presence:joined' | 'presence:left', channelId: string, user: UserRef) => void;
 
 interface Entry {
   user: UserRef;
@@ -14,19 +15,38 @@ interface Entry {
   leaving?: NodeJS.Timeout;
 }
 
+interface View {
+  users: Map<string, UserRef>;
+  /** Changes that arrived while the view was being read; replayed over what was read. */
+  pending?: PresenceChange[];
+}
+
+/** A replica reconnects to Redis within 1 s (redis-clients.ts) and re-asserts on reconnecting or at its next heartbeat. */
+const RECONNECT_MS = 1_000;
+const MARGIN_MS = 500;
+
 /**
- * Who is in which channel. Locally by socket; cluster-wide through leases in
- * Redis (PresenceStore) when there is one. A user's last socket leaving here
- * starts a grace period; a socket of theirs joining within it cancels the
- * leave, so a reconnect does not flap. While Redis is away, answers and events
- * come from this replica alone; the leases are re-asserted when it returns.
+ * Who is in which channel, owned end to end here.
+ *
+ * Locally by socket: a user's last socket leaving starts a grace; one of theirs
+ * joining within it cancels the leave. Cluster-wide through leases in Redis
+ * (PresenceStore), whose scripts publish each first join and last leave.
+ *
+ * For each channel with subscribers here, a view of who is online cluster-wide;
+ * this replica's sockets hear exactly the changes of that view. It is fed by the
+ * published changes (one order for all replicas), by local changes while Redis
+ * is unreachable, and re-read whenever it may have missed something (Redis back,
+ * or this replica found itself reaped): then the difference is announced, so
+ * the sockets converge on the truth without false or missing events.
  */
 @Injectable()
 export class PresenceService implements PresenceReader, OnModuleDestroy {
-  private readonly channels = new Map<string, Map<string, Entry>>();
+  private readonly local = new Map<string, Map<string, Entry>>();
+  private readonly views = new Map<string, View>();
   private emit: PresenceEmit = () => {};
   private store?: PresenceStore;
   private timers: NodeJS.Timeout[] = [];
+  private convergeTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -37,23 +57,40 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     this.emit = emit;
   }
 
-  /** Switches to cluster-wide presence: heartbeat, reaper, and re-assertion on reconnect. */
-  useStore(store: PresenceStore, onRedisReady: (fn: () => void) => void) {
-    this.store = store;
+  private get heartbeatMs() {
+    return Math.max(100, Math.floor(this.config.LEASE_TTL_MS / 4));
+  }
+
+  /**
+   * Switches to cluster-wide presence on Redis: leases with heartbeat and
+   * reaper, the published changes feeding the views, and re-assertion and
+   * re-reading whenever Redis may have lost or missed something.
+   */
+  connect(pub: Redis, sub: Redis, instanceId: string) {
+    const store = (this.store = new PresenceStore(pub, instanceId));
+    void sub.subscribe(PRESENCE_EVENTS);
+    sub.on('message', (channel: string, text: string) => {
+      const change = channel === PRESENCE_EVENTS ? parseChange(text) : null;
+      if (change) this.applyChange(change);
+    });
+    pub.on('ready', () => this.reconnected());
+    // Changes published while the subscriber connection was away are lost to it.
+    sub.on('ready', () => this.scheduleConverge());
     const ttl = this.config.LEASE_TTL_MS;
     const every = (ms: number, fn: () => Promise<void>) => {
       const t = setInterval(() => void fn().catch(() => undefined), ms);
       t.unref();
       this.timers.push(t);
     };
-    every(Math.max(100, Math.floor(ttl / 4)), () => store.heartbeat(ttl));
-    every(Math.min(1_000, Math.max(100, Math.floor(ttl / 4))), () => this.reapDead());
-    onRedisReady(() => void this.reassert().catch((e: unknown) => this.logger.event('warn', 'presence re-assert failed', { err: String(e) })));
+    every(this.heartbeatMs, async () => {
+      if (store.ready && (await store.heartbeat(ttl))) this.reconnected();
+    });
+    every(Math.min(1_000, this.heartbeatMs), () => this.reapDead());
   }
 
   join(channelId: string, user: UserRef, socketId: string): void {
-    let users = this.channels.get(channelId);
-    if (!users) this.channels.set(channelId, (users = new Map()));
+    let users = this.local.get(channelId);
+    if (!users) this.local.set(channelId, (users = new Map()));
     const entry = users.get(user.id);
     if (entry) {
       clearTimeout(entry.leaving);
@@ -62,37 +99,72 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
       return;
     }
     users.set(user.id, { user, sockets: new Set([socketId]) });
-    if (!this.store?.ready) return this.emit('presence:joined', channelId, user, 'local');
-    this.store.join(channelId, user).then(
-      (first) => first && this.emit('presence:joined', channelId, user, 'cluster'),
-      () => this.emit('presence:joined', channelId, user, 'local'),
-    );
+    const local = () => this.applyChange({ kind: 'joined', channelId, user });
+    // On success the store publishes the change, which reaches every view, this one included.
+    if (this.store?.ready) this.store.join(channelId, user).catch(local);
+    else local();
   }
 
   /** `graceMs` 0 for a revocation: the user is gone at once. */
   leave(channelId: string, userId: string, socketId: string, graceMs = this.config.PRESENCE_GRACE_MS): void {
-    const entry = this.channels.get(channelId)?.get(userId);
+    const entry = this.local.get(channelId)?.get(userId);
     if (!entry || !entry.sockets.delete(socketId) || entry.sockets.size > 0) return;
     clearTimeout(entry.leaving);
     const finish = () => {
-      const users = this.channels.get(channelId);
+      const users = this.local.get(channelId);
       if (users?.get(userId) !== entry || entry.sockets.size > 0) return;
       users.delete(userId);
-      if (users.size === 0) this.channels.delete(channelId);
-      if (!this.store?.ready) return this.emit('presence:left', channelId, entry.user, 'local');
-      this.store.leave(channelId, userId).then(
-        (left) => left && this.emit('presence:left', channelId, entry.user, 'cluster'),
-        () => this.emit('presence:left', channelId, entry.user, 'local'),
-      );
+      if (users.size === 0) this.local.delete(channelId);
+      const local = () => this.applyChange({ kind: 'left', channelId, user: entry.user });
+      if (this.store?.ready) this.store.leave(channelId, userId).catch(local);
+      else local();
     };
     if (graceMs <= 0) finish();
     else entry.leaving = setTimeout(finish, graceMs).unref();
   }
 
-  /** A deleted channel: drop its presence without announcing anything. */
+  /** Starts a channel's view (its first subscriber here); resolves once it is read. */
+  async watch(channelId: string): Promise<void> {
+    const view: View = { users: new Map(), pending: [] };
+    this.views.set(channelId, view);
+    let users = this.localUsers(channelId);
+    if (this.store?.ready) users = await this.store.online(channelId).catch(() => users);
+    if (this.views.get(channelId) !== view) return;
+    view.users = new Map(users.map((u) => [u.id, u]));
+    const pending = view.pending ?? [];
+    view.pending = undefined;
+    for (const c of pending) this.applyTo(view, c, false);
+  }
+
+  unwatch(channelId: string): void {
+    this.views.delete(channelId);
+  }
+
+  /** The view: who this replica's sockets of the channel have been told is online. */
+  list(channelId: string): UserRef[] {
+    return [...(this.views.get(channelId)?.users.values() ?? [])];
+  }
+
+  /** A change published by the store, or made here while it is unreachable. */
+  applyChange(c: PresenceChange): void {
+    const view = this.views.get(c.channelId);
+    if (view) this.applyTo(view, c, true);
+  }
+
+  private applyTo(view: View, c: PresenceChange, announce: boolean) {
+    if (view.pending) return void view.pending.push(c);
+    if (c.kind === 'joined') {
+      if (view.users.has(c.user.id)) return;
+      view.users.set(c.user.id, c.user);
+    } else if (!view.users.delete(c.user.id)) return;
+    if (announce) this.emit(c.kind === 'joined' ? 'presence:joined' : 'presence:left', c.channelId, c.user);
+  }
+
+  /** A deleted channel: presence goes silently, here and in Redis. */
   forget(channelId: string): void {
-    for (const entry of this.channels.get(channelId)?.values() ?? []) clearTimeout(entry.leaving);
-    this.channels.delete(channelId);
+    for (const entry of this.local.get(channelId)?.values() ?? []) clearTimeout(entry.leaving);
+    this.local.delete(channelId);
+    this.views.delete(channelId);
     void this.store?.forget(channelId).catch(() => undefined);
   }
 
@@ -104,7 +176,50 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
         /* Redis went away mid-call: answer from this replica */
       }
     }
-    return [...(this.channels.get(channelId)?.values() ?? [])].map((e) => e.user);
+    return this.localUsers(channelId);
+  }
+
+  /**
+   * Redis is reachable again, or dropped this instance (a restart, or a reap
+   * while this replica was stalled): make its leases match the local sockets,
+   * then re-read the views once every live replica has had the time to do the same.
+   */
+  reconnected(): void {
+    const store = this.store;
+    if (!store) return;
+    const held = [...this.local].flatMap(([channelId, users]) => [...users.values()].map((e) => ({ channelId, user: e.user })));
+    void store
+      .heartbeat(this.config.LEASE_TTL_MS)
+      .then(() => store.reassert(held))
+      .then(() => this.scheduleConverge())
+      .catch((e: unknown) => this.logger.event('warn', 'presence re-assert failed', { err: String(e) }));
+  }
+
+  /** Re-reads every view after the others had a heartbeat to re-assert, so nobody is announced gone who simply re-asserted late. */
+  scheduleConverge(): void {
+    if (this.convergeTimer) return;
+    this.convergeTimer = setTimeout(() => {
+      this.convergeTimer = undefined;
+      void this.converge().catch((e: unknown) => this.logger.event('warn', 'presence converge failed', { err: String(e) }));
+    }, this.heartbeatMs + RECONNECT_MS + MARGIN_MS);
+    this.convergeTimer.unref();
+  }
+
+  private async converge() {
+    const store = this.store;
+    if (!store?.ready) return;
+    const ids = [...this.views].filter(([, v]) => !v.pending).map(([id]) => id);
+    if (ids.length === 0) return;
+    const read = await store.onlineIn(ids);
+    let changed = 0;
+    for (const [channelId, users] of read) {
+      const view = this.views.get(channelId);
+      if (!view || view.pending) continue;
+      const now = new Map(users.map((u) => [u.id, u]));
+      for (const [id, user] of view.users) if (!now.has(id)) (changed++, this.applyTo(view, { kind: 'left', channelId, user }, true));
+      for (const user of now.values()) if (!view.users.has(user.id)) (changed++, this.applyTo(view, { kind: 'joined', channelId, user }, true));
+    }
+    if (changed) this.logger.event('info', 'presence converged', { channels: ids.length, changes: changed });
   }
 
   /**
@@ -115,41 +230,25 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     await this.store?.heartbeat(this.config.LEASE_TTL_MS, this.config.PRESENCE_GRACE_MS).catch(() => undefined);
   }
 
-  /**
-   * Redis is back: make its view of this instance match the local one. Joins
-   * are re-asserted silently (Redis may have restarted empty); leases for users
-   * who left here while Redis was unreachable (it may have kept its data) are
-   * released, announcing `presence:left` where that was their last.
-   */
-  private async reassert() {
-    const store = this.store;
-    if (!store) return;
-    await store.heartbeat(this.config.LEASE_TTL_MS);
-    for (const [channelId, users] of this.channels) {
-      for (const entry of users.values()) await store.join(channelId, entry.user);
-    }
-    for (const { channelId, userId } of await store.entries()) {
-      if (this.channels.get(channelId)?.has(userId)) continue;
-      const left = await store.leave(channelId, userId);
-      if (left) this.emit('presence:left', channelId, left, 'cluster');
-    }
+  private localUsers(channelId: string): UserRef[] {
+    return [...(this.local.get(channelId)?.values() ?? [])].map((e) => e.user);
   }
 
   private async reapDead() {
     const store = this.store;
     if (!store?.ready) return;
     for (const dead of await store.deadInstances(this.config.LEASE_TTL_MS)) {
+      // The store publishes each leave; views everywhere announce it.
       const left = await store.reap(dead);
-      for (const { channelId, user } of left) this.emit('presence:left', channelId, user, 'cluster');
       if (left.length) this.logger.event('info', 'reaped a dead instance', { instance: dead, left: left.length });
     }
   }
 
   onModuleDestroy() {
     this.timers.forEach(clearInterval);
-    for (const id of [...this.channels.keys()]) {
-      for (const entry of this.channels.get(id)!.values()) clearTimeout(entry.leaving);
-    }
-    this.channels.clear();
+    clearTimeout(this.convergeTimer);
+    for (const users of this.local.values()) for (const entry of users.values()) clearTimeout(entry.leaving);
+    this.local.clear();
+    this.views.clear();
   }
 }

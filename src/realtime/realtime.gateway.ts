@@ -3,41 +3,48 @@ import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit,
 import { AuthService } from '../auth/auth.service.js';
 import { toAppError } from '../common/unavailable.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { type TypedServer, type TypedSocket, userRoom } from '../events/events.js';
+import { userRoom } from '../events/events.js';
+import type { TypedServer, TypedSocket } from '../events/sockets.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { DeliveryService } from './delivery.service.js';
 import { originAllowed } from './origin.js';
-import { PresenceStore } from './presence-store.js';
 import { PresenceService } from './presence.service.js';
-import { RealtimeService } from './realtime.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { INSTANCE_ID, REDIS_CLIENTS } from './redis.provider.js';
 import type { RedisClients } from './redis-clients.js';
+import { SocketServer } from './socket-server.js';
+import { SubscriptionService } from './subscription.service.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Connection lifecycle: handshake checks, the user room, `session`, token expiry. */
+/** Connection lifecycle: handshake checks, the user room, `session`, token expiry; wires the realtime services to the server. */
 @WebSocketGateway()
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly expiry = new WeakMap<TypedSocket, NodeJS.Timeout>();
 
   constructor(
     private readonly auth: AuthService,
-    private readonly realtime: RealtimeService,
+    private readonly sockets: SocketServer,
+    private readonly delivery: DeliveryService,
+    private readonly subscriptions: SubscriptionService,
+    private readonly presence: PresenceService,
+    private readonly reconciler: ReconcilerService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
-    private readonly presence: PresenceService,
-    private readonly reconciler: ReconcilerService,
     @Inject(REDIS_CLIENTS) private readonly redis: RedisClients | null,
     @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {}
 
   afterInit(io: TypedServer) {
-    this.realtime.attach(io);
+    this.sockets.attach(io, !!this.redis);
+    this.delivery.listen();
+    this.subscriptions.listen();
+    this.presence.onEmit((event, channelId, user) => this.sockets.toChannel(channelId, event, { channelId, user }, user.id));
     const redis = this.redis;
     if (redis) {
-      this.presence.useStore(new PresenceStore(redis.pub, this.instanceId), (fn) => redis.pub.on('ready', fn));
+      this.presence.connect(redis.pub, redis.sub, this.instanceId);
       // Redis back: whatever was published while it was away is filled in now, not at the next tick.
       redis.sub.on('ready', () => void this.reconciler.runOnce());
     }
@@ -70,8 +77,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     void socket.join(userRoom(user.id));
     socket.emit('session', { userId: user.id, replicaId: this.config.REPLICA_ID });
     this.armExpiry(socket, tokenExp);
-    // Rooms are emptied before `disconnect` fires; remember them while they exist.
-    socket.on('disconnecting', () => this.realtime.disconnected(socket, socket.rooms));
+    // Still connected while `disconnecting` runs; subscribes in progress see it gone right after.
+    socket.on('disconnecting', () => this.subscriptions.disconnected(socket));
     this.logger.event('debug', 'socket connected', { socketId: socket.id, userId: user.id });
   }
 

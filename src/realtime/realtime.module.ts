@@ -1,36 +1,58 @@
-import { Global, Inject, Module, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { ChannelsModule } from '../channels/channels.module.js';
-import { BROADCASTER, FANOUT_HEALTH, PRESENCE_READER } from '../events/broadcaster.js';
-import { CHANNEL_SESSIONS } from '../events/events.js';
+import { EventsModule } from '../events/events.module.js';
+import { BROADCASTER, type Broadcaster, FANOUT_HEALTH, type FanoutHealth, PRESENCE_READER, type Port, type PresenceReader } from '../events/ports.js';
+import { MessagesModule } from '../messages/messages.module.js';
+import { RealtimeBroadcaster } from './broadcaster.js';
+import { DeliveryService } from './delivery.service.js';
 import { FanoutHealthService } from './fanout-health.service.js';
 import { PresenceService } from './presence.service.js';
 import { RealtimeGateway } from './realtime.gateway.js';
-import { RealtimeService } from './realtime.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { REDIS_CLIENTS, redisProviders } from './redis.provider.js';
 import type { RedisClients } from './redis-clients.js';
+import { SocketServer } from './socket-server.js';
+import { SubscriptionService } from './subscription.service.js';
+import { SubscriptionsGateway } from './subscriptions.gateway.js';
 
-/** Global so that feature modules get the event-map interfaces without importing realtime/. */
-@Global()
+/**
+ * Everything that touches Socket.IO. It imports the features it serves and
+ * binds the ports they call (EventsModule) at start-up; no feature imports it.
+ */
 @Module({
-  imports: [AuthModule, ChannelsModule],
+  imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule],
   providers: [
     ...redisProviders,
+    SocketServer,
+    DeliveryService,
     PresenceService,
-    RealtimeService,
-    RealtimeGateway,
+    SubscriptionService,
     ReconcilerService,
     FanoutHealthService,
-    { provide: BROADCASTER, useExisting: RealtimeService },
-    { provide: CHANNEL_SESSIONS, useExisting: RealtimeService },
-    { provide: PRESENCE_READER, useExisting: PresenceService },
-    { provide: FANOUT_HEALTH, useExisting: FanoutHealthService },
+    RealtimeGateway,
+    SubscriptionsGateway,
   ],
-  exports: [BROADCASTER, CHANNEL_SESSIONS, PRESENCE_READER, FANOUT_HEALTH, REDIS_CLIENTS, RealtimeService, PresenceService],
+  exports: [SocketServer, PresenceService, REDIS_CLIENTS],
 })
-export class RealtimeModule implements OnModuleDestroy {
-  constructor(@Inject(REDIS_CLIENTS) private readonly redis: RedisClients | null) {}
+export class RealtimeModule implements OnModuleInit, OnModuleDestroy {
+  constructor(
+    @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
+    @Inject(PRESENCE_READER) private readonly presenceReader: Port<PresenceReader>,
+    @Inject(FANOUT_HEALTH) private readonly fanoutHealth: Port<FanoutHealth>,
+    private readonly delivery: DeliveryService,
+    private readonly subscriptions: SubscriptionService,
+    private readonly presence: PresenceService,
+    private readonly sockets: SocketServer,
+    private readonly fanout: FanoutHealthService,
+    @Inject(REDIS_CLIENTS) private readonly redis: RedisClients | null,
+  ) {}
+
+  onModuleInit() {
+    this.broadcaster.bind(new RealtimeBroadcaster(this.delivery, this.subscriptions, this.sockets));
+    this.presenceReader.bind(this.presence);
+    this.fanoutHealth.bind(this.fanout);
+  }
 
   async onModuleDestroy() {
     await this.redis?.close();

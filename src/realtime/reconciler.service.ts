@@ -2,18 +2,18 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { ChannelsService } from '../channels/channels.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
-import { MessagesService } from '../messages/messages.service.js';
-import { RealtimeService } from './realtime.service.js';
-
-const PAGE = 500;
+import { MessagesReader } from '../messages/messages.reader.js';
+import { DeliveryService } from './delivery.service.js';
+import { SubscriptionService } from './subscription.service.js';
 
 /**
- * The reconciliation tick: for each channel with subscribers here, compare the
- * highest seq delivered here with the channel's lastSeq in Postgres and
- * deliver what is missing. It repairs live events lost anywhere (a publisher
- * that died after storing, Redis down or restarting) and re-applies access:
- * a deleted channel, or a private one a local user is no longer in, is
- * evicted even if the revocation event itself was lost with Redis.
+ * The reconciliation tick: for each channel with subscribers here, compare
+ * the highest seq emitted here with the channel's lastSeq in Postgres and
+ * let its stream read what is missing. It repairs what the hold-back cannot
+ * see (the last message of a channel that then goes quiet, lost with a
+ * publisher or with Redis) and re-applies access: a deleted channel, or a
+ * private one a local user is no longer in, is evicted even if the
+ * revocation event itself was lost with Redis.
  */
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -22,9 +22,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   private stopped = false;
 
   constructor(
-    private readonly realtime: RealtimeService,
+    private readonly delivery: DeliveryService,
+    private readonly subscriptions: SubscriptionService,
+    private readonly reader: MessagesReader,
     private readonly channels: ChannelsService,
-    private readonly messages: MessagesService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}
@@ -46,28 +47,22 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async pass() {
-    const tracker = this.realtime.tracker;
-    const ids = tracker.tracked();
+    const ids = this.delivery.tracked();
     if (ids.length === 0) return;
-    const heads = new Map((await this.channels.heads(ids)).map((h) => [h.id, h]));
+    const heads = await this.reader.heads(ids);
     for (const channelId of ids) {
+      if (!this.delivery.stream(channelId)) continue;
       const head = heads.get(channelId);
       if (!head) {
-        this.realtime.deletedHere(channelId);
+        this.subscriptions.deletedHere(channelId);
         continue;
       }
       if (head.visibility === 'private') {
-        const here = [...this.realtime.localUsers(channelId)];
+        const here = this.subscriptions.localUsers(channelId);
         const members = await this.channels.membersAmong(channelId, here);
-        this.realtime.revokeHere(channelId, here.filter((u) => !members.has(u)), 'removed');
+        this.subscriptions.revokeHere(channelId, here.filter((u) => !members.has(u)), 'removed');
       }
-      let from = tracker.watermark(channelId);
-      while (from !== undefined && from < head.lastSeq) {
-        const page = await this.messages.after(channelId, from, PAGE);
-        for (const m of page.items) this.realtime.deliver(m, 'reconcile');
-        if (!page.hasMore || page.items.length === 0) break;
-        from = page.items[page.items.length - 1].seq;
-      }
+      this.delivery.stream(channelId)?.catchUp(head.lastSeq);
     }
   }
 

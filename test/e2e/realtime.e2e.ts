@@ -1,4 +1,4 @@
-import { type Api, type ClientSocket, type TestHub, api, collect, connect, emitAck, once, registerUser, startHub } from './support/hub.js';
+import { type Api, type ClientSocket, type TestHub, api, collect, connect, emitAck, once, record, registerUser, startHub } from './support/hub.js';
 
 const GRACE_MS = 300;
 
@@ -35,7 +35,7 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
     return res.body;
   };
 
-  it('subscribe acks the channel with lastSeq, presence with the caller, and no missed without sinceSeq', async () => {
+  it('subscribe acks the channel with lastSeq, its head, presence with the caller, and no missed without sinceSeq', async () => {
     const channelId = await newChannel('sub');
     await publish(channelId, 'before');
     const s = await open(bob.token);
@@ -46,6 +46,7 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
       presence: [{ id: bob.id, username: bob.username }],
       missed: [],
       hasMore: false,
+      head: 1,
     });
     expect((await emitAck(s, 'channel:unsubscribe', { channelId })).ok).toBe(true);
   });
@@ -56,12 +57,14 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
     const s = await open(bob.token);
     const few = await emitAck(s, 'channel:subscribe', { channelId, sinceSeq: 500 });
     expect(few.missed.map((m: any) => m.seq)).toEqual([501, 502, 503]);
-    expect(few.hasMore).toBe(false);
+    expect(few.missed.map((m: any) => m.body)).toEqual([501, 502, 503]);
+    expect([few.hasMore, few.head]).toEqual([false, 503]);
     const many = await emitAck(s, 'channel:subscribe', { channelId, sinceSeq: 0 });
-    expect(many.missed).toHaveLength(500);
-    expect(many.missed[0].seq).toBe(1);
-    expect(many.missed[499].seq).toBe(500);
-    expect(many.hasMore).toBe(true);
+    expect(many.missed.map((m: any) => m.seq)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    expect([many.hasMore, many.head]).toEqual([true, 500]);
+    const rest = await emitAck(s, 'channel:subscribe', { channelId, sinceSeq: many.head });
+    expect(rest.missed.map((m: any) => m.seq)).toEqual([501, 502, 503]);
+    expect([rest.hasMore, rest.head]).toEqual([false, 503]);
   }, 60_000);
 
   it('a dropped socket resubscribing with sinceSeq ends with every message exactly once, in order', async () => {
@@ -70,19 +73,22 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
     await emitAck(first, 'channel:subscribe', { channelId });
     const live = collect<any>(first, 'message:created', 3);
     for (let i = 1; i <= 3; i++) await publish(channelId, i);
-    const held = new Map<number, any>((await live).map((m) => [m.seq, m]));
+    const got: any[] = [...(await live)];
     first.disconnect();
     for (let i = 4; i <= 7; i++) await publish(channelId, i);
 
     const again = await open(bob.token);
-    const liveAgain = collect<any>(again, 'message:created', 2);
-    const ack = await emitAck(again, 'channel:subscribe', { channelId, sinceSeq: Math.max(...held.keys()) });
-    for (const m of ack.missed) held.set(m.seq, m);
+    const liveAgain = record<any>(again, 'message:created');
+    const ack = await emitAck(again, 'channel:subscribe', { channelId, sinceSeq: got[got.length - 1].seq });
+    expect(liveAgain.items).toEqual([]);
+    expect(ack.head).toBe(7);
+    got.push(...ack.missed);
     await publish(channelId, 8);
     await publish(channelId, 9);
-    for (const m of await liveAgain) held.set(m.seq, m);
-    expect([...held.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect([...held.values()].map((m) => m.body).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await liveAgain.waitFor((m) => m.seq === 9);
+    got.push(...liveAgain.items);
+    expect(got.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(got.map((m) => m.body)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('unsubscribe stops delivery on that channel, not on the others', async () => {

@@ -2,36 +2,52 @@ import type { MessageDto, UserRef } from './dto.js';
 import type { RemovedReason } from './events.js';
 
 /**
+ * A feature service's handle on something realtime/ implements. Realtime binds
+ * it once at start-up, so channels/ and messages/ never import realtime/ (which
+ * imports them): no module cycle, and none hidden by a global module.
+ */
+export class Port<T extends object> {
+  private impl?: T;
+
+  constructor(private readonly name: string) {}
+
+  bind(impl: T): void {
+    this.impl = impl;
+  }
+
+  get use(): T {
+    if (!this.impl) throw new Error(`${this.name} is used before realtime/ bound it`);
+    return this.impl;
+  }
+}
+
+/**
  * The only way services reach sockets. Each call takes effect on every replica
- * (in-process without Redis, through the adapter with it); services never see
- * socket.io.
+ * (in-process without Redis, through Redis with it).
  */
 export interface Broadcaster {
+  /** A newly stored message (a replay is not announced again). */
   messageCreated(message: MessageDto): void;
   /** Takes `userIds`' sockets out of the channel and tells them why. */
   accessRevoked(channelId: string, userIds: string[], reason: RemovedReason): void;
   /** Takes every socket whose user is not in `memberIds` out of the channel. */
   channelMadePrivate(channelId: string, memberIds: string[]): void;
   channelDeleted(channelId: string): void;
-  /** Volatile; not echoed to the sender's own sockets. */
-  typing(channelId: string, user: UserRef): void;
 }
 
-export const BROADCASTER = Symbol('BROADCASTER');
-
-/** Who is online in a channel, across replicas (realtime/ implements it). */
+/** Who is online in a channel, across replicas. */
 export interface PresenceReader {
   online(channelId: string): Promise<UserRef[]>;
 }
 
-export const PRESENCE_READER = Symbol('PRESENCE_READER');
-
 export type FanoutState = 'ok' | 'down' | 'stuck';
 
-/** Redis and fan-out health as background checks see them (realtime/ implements it). */
+/** Redis and fan-out health as background checks see them. */
 export interface FanoutHealth {
   redis(): 'ok' | 'down' | 'disabled';
   fanout(): FanoutState;
 }
 
+export const BROADCASTER = Symbol('BROADCASTER');
+export const PRESENCE_READER = Symbol('PRESENCE_READER');
 export const FANOUT_HEALTH = Symbol('FANOUT_HEALTH');

@@ -1,0 +1,23 @@
+import type { Server, Socket } from 'socket.io';
+import type { RemovedReason } from './events.js';
+import type { ClientToServerEvents, ServerToClientEvents } from './events.js';
+import type { MessageDto, UserRef } from './dto.js';
+
+// Server-side socket types (type-only: nothing here loads socket.io). Kept
+// apart from events.ts, which the client library shares.
+
+export interface SocketData {
+  user: UserRef;
+  tokenExp: number;
+}
+
+/** Between replicas, through the Redis adapter's serverSideEmit (never sent to the sender). */
+export interface InterServerEvents {
+  'x:message': (m: MessageDto) => void;
+  'x:revoke': (channelId: string, userIds: string[], reason: RemovedReason) => void;
+  'x:private': (channelId: string, memberIds: string[]) => void;
+  'x:deleted': (channelId: string) => void;
+}
+
+export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

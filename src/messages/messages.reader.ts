@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import { DeliveryDb } from '../database/prisma.service.js';
+import type { Json, MessageDto, Visibility } from '../events/dto.js';
+
+interface Row {
+  id: string;
+  channel_id: string;
+  seq: string;
+  author_id: string;
+  body: Json;
+  client_msg_id: string | null;
+  created_at: Date;
+}
+
+const toDto = (r: Row): MessageDto => ({
+  id: r.id,
+  channelId: r.channel_id,
+  seq: Number(r.seq),
+  authorId: r.author_id,
+  body: r.body,
+  clientMsgId: r.client_msg_id,
+  createdAt: r.created_at.toISOString(),
+});
+
+/** Messages with seq in (after, upTo], oldest first, at most `limit`. */
+export async function readRange(pool: pg.Pool, channelId: string, after: number, upTo: number, limit: number): Promise<MessageDto[]> {
+  const { rows } = await pool.query<Row>(
+    `SELECT m.id, m.channel_id, m.seq::text AS seq, m.author_id, m.body, m.client_msg_id, m.created_at
+       FROM messages m WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq LIMIT $4`,
+    [channelId, after, upTo, limit],
+  );
+  return rows.map(toDto);
+}
+
+export interface ChannelHead {
+  lastSeq: number;
+  visibility: Visibility;
+}
+
+/** What live delivery reads, on connections of its own (DeliveryDb). */
+@Injectable()
+export class MessagesReader {
+  constructor(private readonly db: DeliveryDb) {}
+
+  range(channelId: string, after: number, upTo: number, limit: number): Promise<MessageDto[]> {
+    return readRange(this.db.pool, channelId, after, upTo, limit);
+  }
+
+  /** lastSeq and visibility of the channels among `ids` that still exist. */
+  async heads(ids: string[]): Promise<Map<string, ChannelHead>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.db.pool.query<{ id: string; last_seq: string; visibility: Visibility }>(
+      'SELECT id, last_seq::text AS last_seq, visibility::text AS visibility FROM channels WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, { lastSeq: Number(r.last_seq), visibility: r.visibility }]));
+  }
+}

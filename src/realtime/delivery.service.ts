@@ -1,0 +1,102 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { notFound } from '../common/errors.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import type { MessageDto } from '../events/dto.js';
+import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { MessagesReader } from '../messages/messages.reader.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { ChannelStream, type DeliveryPath } from './channel-stream.js';
+import { SocketServer } from './socket-server.js';
+
+/** One read of the hold-back or the tick fetches at most this many messages. */
+export const READ_PAGE = 500;
+
+/**
+ * Delivery of `message:created`, end to end: one ChannelStream per channel
+ * with subscribers here, fed by this replica's publishes, the bus and the
+ * tick, emitting to the channel's attached sockets in seq order.
+ */
+@Injectable()
+export class DeliveryService implements OnModuleDestroy {
+  private readonly streams = new Map<string, ChannelStream>();
+
+  constructor(
+    private readonly sockets: SocketServer,
+    private readonly reader: MessagesReader,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+  ) {}
+
+  /** Listens to the other replicas' messages. */
+  listen() {
+    this.sockets.io?.on('x:message', (m: MessageDto) => this.offer(m, 'live'));
+  }
+
+  /** A message this replica stored: to its own stream, then to the other replicas. */
+  publish(message: MessageDto): void {
+    // Test-only fault (off by default): die after storing, before any fan-out.
+    if (this.config.FAULT_EXIT_AFTER_STORE) process.exit(70);
+    this.offer(message, 'live');
+    this.sockets.toOthers('x:message', message);
+  }
+
+  offer(message: MessageDto, path: DeliveryPath): void {
+    this.streams.get(message.channelId)?.offer(message, path);
+  }
+
+  /**
+   * Starts the channel's stream at its lastSeq as read now. Messages offered
+   * meanwhile wait in the stream, so one committed after the read is not lost.
+   */
+  async track(channelId: string): Promise<ChannelStream> {
+    const stream = new ChannelStream({
+      read: async (after, upTo) => {
+        const page = await this.reader.range(channelId, after, upTo, READ_PAGE);
+        this.metrics.catchUpReads.inc({ outcome: 'ok' });
+        return page;
+      },
+      emit: (m, path) => {
+        this.sockets.toChannel(channelId, 'message:created', m);
+        this.metrics.deliveries.inc({ path });
+      },
+      holdMs: this.config.HOLDBACK_MS,
+      onParked: () => this.metrics.holdbacks.inc(),
+      onReadFailed: (err) => {
+        this.metrics.catchUpReads.inc({ outcome: 'failed' });
+        this.logger.event('warn', 'catch-up read failed', { channelId, err: String(err) });
+      },
+    });
+    this.streams.set(channelId, stream);
+    try {
+      const head = (await this.reader.heads([channelId])).get(channelId);
+      if (!head) throw notFound('channel');
+      stream.start(head.lastSeq);
+      return stream;
+    } catch (e) {
+      this.untrack(channelId, stream);
+      throw e;
+    }
+  }
+
+  /** Stops the channel's stream (or only `which`, if it is still the current one). */
+  untrack(channelId: string, which?: ChannelStream): void {
+    const stream = this.streams.get(channelId);
+    if (!stream || (which && stream !== which)) return;
+    stream.stop();
+    this.streams.delete(channelId);
+  }
+
+  stream(channelId: string): ChannelStream | undefined {
+    return this.streams.get(channelId);
+  }
+
+  tracked(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  onModuleDestroy() {
+    for (const stream of this.streams.values()) stream.stop();
+    this.streams.clear();
+  }
+}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { type ServerEvent, type ServerEventPayload, channelRoom, userRoom } from '../events/events.js';
+import type { InterServerEvents, TypedServer, TypedSocket } from '../events/sockets.js';
+
+/**
+ * This replica's Socket.IO server, once the gateway has it. The realtime
+ * services reach sockets through this alone.
+ */
+@Injectable()
+export class SocketServer {
+  private server?: TypedServer;
+  /** Whether other replicas exist to hear serverSideEmit (REDIS_URL set). */
+  private clustered = false;
+
+  attach(io: TypedServer, clustered: boolean) {
+    this.server = io;
+    this.clustered = clustered;
+  }
+
+  get io(): TypedServer | undefined {
+    return this.server;
+  }
+
+  /** To this replica's sockets attached to the channel. */
+  toChannel<E extends ServerEvent>(channelId: string, event: E, payload: ServerEventPayload<E>, exceptUserId?: string) {
+    const room = this.server?.local.to(channelRoom(channelId));
+    if (!room) return;
+    const target = exceptUserId ? room.except(userRoom(exceptUserId)) : room;
+    (target.emit as (ev: string, p: unknown) => boolean)(event, payload);
+  }
+
+  /** Through the adapter to the other replicas (never back to this one); a loss is repaired by the tick. */
+  toOthers<E extends keyof InterServerEvents>(event: E, ...args: Parameters<InterServerEvents[E]>) {
+    if (!this.clustered || !this.server) return;
+    (this.server.serverSideEmit as (ev: string, ...a: unknown[]) => boolean)(event, ...args);
+  }
+
+  socket(id: string): TypedSocket | undefined {
+    return this.server?.of('/').sockets.get(id);
+  }
+
+  /**
+   * Drain: closes this replica's transports in paced batches over `overMs`, so
+   * their clients reconnect to other replicas without a stampede.
+   */
+  async disconnectAll(overMs: number, batches = 10): Promise<void> {
+    const sockets = [...(this.server?.of('/').sockets.values() ?? [])];
+    const size = Math.max(1, Math.ceil(sockets.length / batches));
+    for (let i = 0; i < sockets.length; i += size) {
+      // Close the transport rather than `disconnect()`: clients treat "io server
+      // disconnect" as final, but reconnect by themselves after "transport close".
+      for (const s of sockets.slice(i, i + size)) s.conn.close();
+      if (i + size < sockets.length) await new Promise((r) => setTimeout(r, overMs / batches));
+    }
+  }
+}
