@@ -7,6 +7,7 @@ import type { ChannelDto, UserRef } from '../events/dto.js';
 import { type RemovedReason, type SubscribeResult, channelRoom, userRoom } from '../events/events.js';
 import type { TypedSocket } from '../events/sockets.js';
 import { MessagesService } from '../messages/messages.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { ChannelStream } from './channel-stream.js';
 import { DeliveryService } from './delivery.service.js';
 import { PresenceService } from './presence.service.js';
@@ -57,6 +58,7 @@ export class SubscriptionService {
     private readonly delivery: DeliveryService,
     private readonly presence: PresenceService,
     private readonly sockets: SocketServer,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -132,7 +134,7 @@ export class SubscriptionService {
   }
 
   private async doSubscribe(socket: TypedSocket, channelId: string, sinceSeq: number | undefined, reply: (r: SubscribeResult) => void) {
-    if (!socket.connected) return;
+    if (!socket.connected) return this.abandoned();
     const user = socket.data.user;
     const existing = this.get(socket, channelId);
     let channel: ChannelDto;
@@ -144,7 +146,7 @@ export class SubscriptionService {
       throw e;
     }
     if (this.config.FAULT_SUBSCRIBE_DELAY_MS > 0) await sleep(this.config.FAULT_SUBSCRIBE_DELAY_MS);
-    if (!socket.connected) return;
+    if (!socket.connected) return this.abandoned();
     if (sinceSeq !== undefined && sinceSeq > channel.lastSeq) {
       throw badRequest('sinceSeq is ahead of the channel', [{ field: 'sinceSeq', reason: `must be at most the channel's lastSeq (${channel.lastSeq})` }]);
     }
@@ -156,12 +158,12 @@ export class SubscriptionService {
     if (existing && wasAttached) this.detach(existing);
     const collector = stream.collect();
     try {
-      if (!socket.connected) return;
+      if (!socket.connected) return this.abandoned();
       if (stream.isStopped) throw notFound('channel');
       const page = sinceSeq !== undefined && sinceSeq < collector.from
         ? await this.messages.missed(channelId, sinceSeq, collector.from)
         : { items: [], hasMore: false };
-      if (!socket.connected) return;
+      if (!socket.connected) return this.abandoned();
       if (stream.isStopped) throw notFound('channel');
       if (page.hasMore) {
         // Not attached: the client pages, then subscribes again from the page's end.
@@ -171,7 +173,7 @@ export class SubscriptionService {
         return;
       }
       if (sinceSeq !== undefined && stream.head < sinceSeq) await this.reached(stream, sinceSeq);
-      if (!socket.connected) return;
+      if (!socket.connected) return this.abandoned();
       // The seam, in one synchronous step: missed is (sinceSeq, head], live continues at head + 1.
       const head = stream.head;
       const missed = sinceSeq === undefined ? [] : [...page.items, ...collector.items.filter((m) => m.seq > sinceSeq)];
@@ -188,6 +190,11 @@ export class SubscriptionService {
       }
       if (!settled && !existing) this.release(channelId, tracking);
     }
+  }
+
+  /** The socket left mid-subscribe: nothing attached, nothing to ack; counted so it can be seen. */
+  private abandoned(): void {
+    this.metrics.socketEvents.inc({ event: 'channel:subscribe', outcome: 'abandoned' });
   }
 
   /** This replica's stream has yet to emit up to what the client holds: wait for it, boundedly. */

@@ -10,7 +10,7 @@ import { migrate } from '../../src/database/migrator.js';
 import { JsonLogger } from '../../src/logging/logger.js';
 import { freePort } from '../support/free-port.js';
 import { everyRoute } from './support/routes.js';
-import { TEST_SECRET, api, connect, connectError, emitAck, once, registerUser } from './support/hub.js';
+import { TEST_SECRET, api, connect, connectError, emitAck, once, record, registerUser } from './support/hub.js';
 
 jest.setTimeout(90_000);
 
@@ -43,13 +43,17 @@ describe('Postgres down: 503 / UNAVAILABLE, no crash, recovery when it returns',
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('answers 503 on both doors while Postgres is stopped, then works again after it restarts', async () => {
+  it('answers 503 on both doors while Postgres is stopped, then works again after it restarts; a re-subscribe refused UNAVAILABLE keeps the subscription and its presence', async () => {
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const call = api(url);
     const user = await registerUser(call, 'outage');
     const channel = (await call('POST', '/api/channels', { name: 'outage' }, user.token)).body;
     const socket = await connect(url, user.token);
     await emitAck(socket, 'channel:subscribe', { channelId: channel.id });
+    const watcherUser = await registerUser(call, 'watcher');
+    const watcher = await connect(url, watcherUser.token);
+    expect((await emitAck(watcher, 'channel:subscribe', { channelId: channel.id })).presence.map((u: any) => u.id).sort()).toEqual([user.id, watcherUser.id].sort());
+    const left = record<any>(watcher, 'presence:left');
 
     await pg.stop();
 
@@ -82,11 +86,18 @@ describe('Postgres down: 503 / UNAVAILABLE, no crash, recovery when it returns',
 
     await until('readyz 200', async () => (await call('GET', '/readyz')).status === 200);
     const delivered = once<any>(socket, 'message:created');
+    const watched = once<any>(watcher, 'message:created');
     const ok = await call('POST', `/api/channels/${channel.id}/messages`, { body: 'back' }, user.token);
     expect(ok.status).toBe(201);
     // Nothing was stored while Postgres was down: the first message after it is seq 1.
     expect(ok.body.seq).toBe(1);
     expect(await delivered).toEqual(ok.body);
+    // The refused re-subscribe revoked nothing: still subscribed, still present, no left announced.
+    await watched;
+    expect(left.items).toEqual([]);
+    const present = await call('GET', `/api/channels/${channel.id}/presence`, undefined, user.token);
+    expect(present.body.users.map((u: any) => u.id).sort()).toEqual([user.id, watcherUser.id].sort());
+    watcher.close();
     expect((await call('GET', '/api/me', undefined, user.token)).status).toBe(200);
     socket.close();
   });

@@ -215,3 +215,16 @@ export function record<T = any>(socket: ClientSocket, event: keyof ServerToClien
     },
   };
 }
+
+/** A counter or gauge from the hub's /metrics (0 when absent), the sum over series matching `labels`. */
+export async function metricValue(base: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const series = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => series.includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}

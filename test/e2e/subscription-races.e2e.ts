@@ -1,0 +1,149 @@
+import { jest } from '@jest/globals';
+import pg from 'pg';
+import {
+  type Api, type ClientSocket, type TestHub, api, connect, emitAck, metricValue, once, record, registerUser, startHub,
+} from './support/hub.js';
+
+jest.setTimeout(30_000);
+
+const DELAY_MS = 400;
+const GRACE_MS = 300;
+
+/** Polls a state that has no event of its own. */
+async function until(what: string, check: () => Promise<boolean>, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// Every subscribe is held DELAY_MS after its access check (a test-only fault
+// switch), so what arrives meanwhile arrives mid-subscribe, every run. The tick
+// is pushed out of the way so only the protocol itself acts.
+describe('subscription races, made deterministic with a delayed subscribe', () => {
+  let hub: TestHub;
+  let call: Api;
+  let alice: Awaited<ReturnType<typeof registerUser>>;
+  let bob: Awaited<ReturnType<typeof registerUser>>;
+  const sockets: ClientSocket[] = [];
+
+  beforeAll(async () => {
+    hub = await startHub({ FAULT_SUBSCRIBE_DELAY_MS: String(DELAY_MS), PRESENCE_GRACE_MS: String(GRACE_MS), RECONCILE_MS: '60000' });
+    call = api(hub.url);
+    alice = await registerUser(call, 'alice');
+    bob = await registerUser(call, 'bob');
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    await hub.close();
+  });
+
+  const open = async (token: string) => {
+    const s = await connect(hub.url, token);
+    sockets.push(s);
+    return s;
+  };
+  const channel = async (name: string, visibility = 'public') =>
+    (await call('POST', '/api/channels', { name: `${name}-${Date.now()}`, visibility }, alice.token)).body.id as string;
+  const presence = async (channelId: string) =>
+    ((await call('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users as Array<{ id: string }>).map((u) => u.id).sort();
+  const abandoned = () => metricValue(hub.url, 'crosswire_socket_events_total', { event: 'channel:subscribe', outcome: 'abandoned' });
+
+  it('a socket that disconnects while its subscribe is under way is never present and never attached', async () => {
+    const channelId = await channel('gone');
+    const watcher = await open(alice.token);
+    expect((await emitAck(watcher, 'channel:subscribe', { channelId })).ok).toBe(true);
+    const joined = record<any>(watcher, 'presence:joined');
+    const before = await abandoned();
+    const b = await open(bob.token);
+    b.emit('channel:subscribe', { channelId }, () => undefined);
+    // Packets are handled in order: once this ack is back, the subscribe is under way (in its delay).
+    expect(await emitAck(b, 'channel:unsubscribe', { channelId: '00000000-0000-4000-8000-000000000000' })).toEqual({ ok: true });
+    b.disconnect();
+    // The subscribe finishes (after the delay) with its socket gone.
+    await until('the subscribe to be abandoned', async () => (await abandoned()) > before);
+    expect(await presence(channelId)).toEqual([alice.id]);
+    // A presence:joined for Bob would precede this message on the watcher's connection.
+    const sentinel = once<any>(watcher, 'message:created');
+    await call('POST', `/api/channels/${channelId}/messages`, { body: 'sentinel' }, alice.token);
+    await sentinel;
+    expect(joined.items).toEqual([]);
+  });
+
+  it('an unsubscribe sent while the subscribe is under way wins: acks in order, then unsubscribed and gone from presence', async () => {
+    const channelId = await channel('unsub');
+    const other = await channel('other');
+    const watcher = await open(alice.token);
+    expect((await emitAck(watcher, 'channel:subscribe', { channelId })).ok).toBe(true);
+    const left = once<any>(watcher, 'presence:left');
+    const b = await open(bob.token);
+    const acks: string[] = [];
+    const subscribed = emitAck(b, 'channel:subscribe', { channelId }).then((a) => acks.push(`subscribe ${a.ok}`));
+    const unsubscribed = emitAck(b, 'channel:unsubscribe', { channelId }).then((a) => acks.push(`unsubscribe ${a.ok}`));
+    await Promise.all([subscribed, unsubscribed]);
+    expect(acks).toEqual(['subscribe true', 'unsubscribe true']);
+    expect((await left).user.id).toBe(bob.id);
+    expect(await presence(channelId)).toEqual([alice.id]);
+
+    expect((await emitAck(b, 'channel:subscribe', { channelId: other })).ok).toBe(true);
+    const got = record<any>(b, 'message:created');
+    await call('POST', `/api/channels/${channelId}/messages`, { body: 'not for bob' }, alice.token);
+    await call('POST', `/api/channels/${other}/messages`, { body: 'for bob' }, alice.token);
+    await got.waitFor((m) => m.channelId === other);
+    expect(got.items.map((m) => m.body)).toEqual(['for bob']);
+  });
+
+  it('a re-subscribe refused NOT_FOUND (access gone, its revocation lost) ends the subscription with channel:removed', async () => {
+    const channelId = await channel('lost-revocation', 'private');
+    const other = await channel('lost-revocation-other');
+    expect((await call('POST', `/api/channels/${channelId}/members`, { username: bob.username }, alice.token)).status).toBe(201);
+    const watcher = await open(alice.token);
+    expect((await emitAck(watcher, 'channel:subscribe', { channelId })).ok).toBe(true);
+    const b = await open(bob.token);
+    expect((await emitAck(b, 'channel:subscribe', { channelId })).ok).toBe(true);
+    expect((await emitAck(b, 'channel:subscribe', { channelId: other })).ok).toBe(true);
+    // Bob's membership removed behind the hub's back: no revocation event ever fires.
+    const db = new pg.Client({ connectionString: hub.databaseUrl });
+    await db.connect();
+    await db.query('DELETE FROM memberships WHERE channel_id = $1 AND user_id = $2', [channelId, bob.id]);
+    await db.end();
+
+    const events = record<any>(b, 'channel:removed');
+    const watcherLeft = once<any>(watcher, 'presence:left');
+    const ack = await emitAck(b, 'channel:subscribe', { channelId, sinceSeq: 0 });
+    expect(ack).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'channel not found' } });
+    expect(events.items).toEqual([{ channelId, reason: 'removed' }]);
+    expect((await watcherLeft).user.id).toBe(bob.id);
+
+    const got = record<any>(b, 'message:created');
+    await call('POST', `/api/channels/${channelId}/messages`, { body: 'private' }, alice.token);
+    await call('POST', `/api/channels/${other}/messages`, { body: 'sentinel' }, alice.token);
+    await got.waitFor((m) => m.channelId === other);
+    expect(got.items.map((m) => m.body)).toEqual(['sentinel']);
+  });
+
+  it('deleting a channel sends channel:deleted to its subscribers and no presence:left before or after it', async () => {
+    const channelId = await channel('deleted');
+    const other = await channel('deleted-other');
+    const watcher = await open(alice.token);
+    const b = await open(bob.token);
+    for (const s of [watcher, b]) {
+      expect((await emitAck(s, 'channel:subscribe', { channelId })).ok).toBe(true);
+      expect((await emitAck(s, 'channel:subscribe', { channelId: other })).ok).toBe(true);
+    }
+    const seen = [watcher, b].map((s) => {
+      const order: string[] = [];
+      s.on('presence:left', (p) => order.push(`left ${p.channelId === channelId ? 'deleted' : 'other'}`));
+      s.on('channel:deleted', () => order.push('deleted'));
+      s.on('message:created', (m) => order.push(`message ${m.body}`));
+      return order;
+    });
+    expect((await call('DELETE', `/api/channels/${channelId}`, undefined, alice.token)).status).toBe(204);
+    const sentinels = [once<any>(watcher, 'message:created'), once<any>(b, 'message:created')];
+    await call('POST', `/api/channels/${other}/messages`, { body: 'sentinel' }, alice.token);
+    await Promise.all(sentinels);
+    expect(seen).toEqual([['deleted', 'message sentinel'], ['deleted', 'message sentinel']]);
+  });
+});
