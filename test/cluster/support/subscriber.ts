@@ -1,18 +1,28 @@
 import { io } from 'socket.io-client';
+import type { MessageDto } from '../../../src/events/dto.js';
 import type { ClientSocket } from '../../support/client.js';
 
 /**
- * A client as SPEC.md's delivery promise describes it: orders by seq, drops a
- * seq it holds, and after any reconnect resubscribes with sinceSeq = the
- * highest seq it holds without a gap (paging the rest over REST). `urls` are
- * tried in turn, so losing a replica moves it to the next live one.
+ * A client that follows CONTRACT §6's one rule — after any reconnect,
+ * resubscribe with the highest seq it holds (again while the ack says
+ * `hasMore`) — and checks, instead of repairing, what the server promises per
+ * connection: no `message:created` before the subscribe ack, `missed` exactly
+ * (sinceSeq, head], then live messages at head + 1, head + 2, … Every break
+ * (a gap, a repeat, an early or out-of-order message) goes into `violations`.
+ * `urls` are tried in turn, so losing a replica moves it to the next live one.
  */
 export class Subscriber {
-  readonly held = new Map<number, any>();
+  /** Every message accepted, in the order received. */
+  readonly received: MessageDto[] = [];
+  readonly violations: string[] = [];
   readonly replicas: string[] = [];
-  duplicates = 0;
+  /** Per connection: the ack heads and how many live messages followed. */
+  readonly connections: Array<{ replica: string; sinceSeq: number; head: number; live: number }> = [];
+  /** Presence events of the channel, over all connections. */
+  readonly presence: Array<{ kind: 'joined' | 'left'; userId: string; at: number }> = [];
   reconnects = 0;
   socket?: ClientSocket;
+  private start0 = 0;
   private closed = false;
   private waiters: Array<() => void> = [];
 
@@ -23,27 +33,27 @@ export class Subscriber {
     private readonly opts: Record<string, unknown> = { transports: ['websocket'] },
   ) {}
 
-  /** Highest seq such that every seq up to it is held. */
-  get contiguous(): number {
-    let n = 0;
-    while (this.held.has(n + 1)) n++;
-    return n;
+  /** The highest seq held; every seq up to it is held, since nothing is accepted out of order. */
+  get highest(): number {
+    return this.received.length ? this.received[this.received.length - 1].seq : this.start0;
   }
 
-  async start(startAt = 0): Promise<void> {
-    await this.connectAny(startAt === 0 ? undefined : startAt);
+  async start(sinceSeq = 0): Promise<void> {
+    this.start0 = sinceSeq;
+    await this.connectAny();
   }
 
-  waitFor(seqs: number, ms: number): Promise<void> {
+  waitFor(seq: number, ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`holds ${this.contiguous}/${seqs} contiguous (${this.held.size} total) after ${ms} ms; replicas ${this.replicas.join(',')}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`holds up to ${this.highest}/${seq} after ${ms} ms; replicas ${this.replicas.join(',')}; violations ${this.violations.slice(0, 5).join('; ')}`)),
+        ms,
+      );
       const check = () => {
-        if (this.contiguous >= seqs) {
-          clearTimeout(timer);
-          resolve();
-          return true;
-        }
-        return false;
+        if (this.highest < seq) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
       };
       if (!check()) this.waiters.push(() => void check());
     });
@@ -54,19 +64,16 @@ export class Subscriber {
     this.socket?.close();
   }
 
-  private take(m: any) {
-    if (m.channelId !== this.channelId) return;
-    if (this.held.has(m.seq)) this.duplicates++;
-    else this.held.set(m.seq, m);
+  private accept(m: MessageDto) {
+    this.received.push(m);
     for (const w of this.waiters) w();
   }
 
-  private async connectAny(sinceSeq?: number): Promise<void> {
+  private async connectAny(): Promise<void> {
     for (let attempt = 0; !this.closed; attempt++) {
       const urls = this.urls();
-      const url = urls[attempt % urls.length];
       try {
-        await this.connectTo(url, sinceSeq);
+        await this.connectTo(urls[attempt % urls.length]);
         return;
       } catch {
         await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500)));
@@ -74,38 +81,58 @@ export class Subscriber {
     }
   }
 
-  private connectTo(url: string, sinceSeq?: number): Promise<void> {
+  private connectTo(url: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const socket: ClientSocket = io(url, { auth: { token: this.token }, reconnection: false, forceNew: true, timeout: 3_000, ...this.opts });
-      socket.on('message:created', (m) => this.take(m));
+      let live = false;
+      let expected = 0;
+      let conn: (typeof this.connections)[number] | undefined;
+      socket.on('message:created', (m) => {
+        if (m.channelId !== this.channelId) return;
+        if (!live) return void this.violations.push(`seq ${m.seq} live before the subscribe ack`);
+        if (m.seq !== expected) return void this.violations.push(`expected seq ${expected}, got ${m.seq} live`);
+        expected++;
+        conn!.live++;
+        this.accept(m);
+      });
+      for (const kind of ['joined', 'left'] as const) {
+        socket.on(`presence:${kind}`, (p) => p.channelId === this.channelId && this.presence.push({ kind, userId: p.user.id, at: Date.now() }));
+      }
       socket.once('connect_error', (e) => {
         socket.close();
         reject(e);
       });
-      socket.once('session', async ({ replicaId }) => {
-        try {
-          const subscribe = (since?: number) =>
-            (socket as any).timeout(5_000).emitWithAck('channel:subscribe', { channelId: this.channelId, ...(since === undefined ? {} : { sinceSeq: since }) });
-          let ack = await subscribe(sinceSeq);
-          // More than one page missed: ask again from what is now held.
-          for (;;) {
-            if (!ack.ok) throw new Error(JSON.stringify(ack.error));
-            ack.missed.forEach((m: any) => this.take(m));
-            if (!ack.hasMore) break;
-            ack = await subscribe(this.contiguous);
-          }
-          this.socket = socket;
-          this.replicas.push(replicaId);
-          socket.once('disconnect', () => {
-            if (this.closed) return;
-            this.reconnects++;
-            void this.connectAny(this.contiguous);
+      const fail = (e: unknown) => {
+        socket.close();
+        reject(e);
+      };
+      socket.once('session', ({ replicaId }) => {
+        // The ack callback runs as its packet is read, before any later packet: the seam is observed exactly.
+        const subscribe = () => {
+          const sinceSeq = this.highest;
+          (socket as any).timeout(5_000).emit('channel:subscribe', { channelId: this.channelId, sinceSeq }, (err: Error | null, ack: any) => {
+            if (err) return fail(err);
+            if (!ack.ok) return fail(new Error(JSON.stringify(ack.error)));
+            const seqs: number[] = ack.missed.map((m: MessageDto) => m.seq);
+            const want = Array.from({ length: ack.head - sinceSeq }, (_, i) => sinceSeq + 1 + i);
+            if (JSON.stringify(seqs) !== JSON.stringify(want)) this.violations.push(`ack from ${sinceSeq}: missed ${seqs.join(',')} is not (${sinceSeq}, ${ack.head}]`);
+            for (const m of ack.missed) this.accept(m);
+            if (ack.hasMore) return subscribe();
+            live = true;
+            expected = ack.head + 1;
+            conn = { replica: replicaId, sinceSeq, head: ack.head, live: 0 };
+            this.connections.push(conn);
+            this.socket = socket;
+            this.replicas.push(replicaId);
+            socket.once('disconnect', () => {
+              if (this.closed) return;
+              this.reconnects++;
+              void this.connectAny();
+            });
+            resolve();
           });
-          resolve();
-        } catch (e) {
-          socket.close();
-          reject(e);
-        }
+        };
+        subscribe();
       });
     });
   }
