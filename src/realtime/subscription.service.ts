@@ -167,7 +167,7 @@ export class SubscriptionService {
       if (stream.isStopped) throw notFound('channel');
       if (page.hasMore) {
         // Not attached: the client pages, then subscribes again from the page's end.
-        const sub = existing ?? this.add(socket, channelId, tracking);
+        if (!existing) this.add(socket, channelId, tracking);
         settled = true;
         reply({ channel, presence: this.presenceFor(channelId, user), missed: page.items, hasMore: true, head: page.items[page.items.length - 1].seq });
         return;
