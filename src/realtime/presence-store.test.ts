@@ -66,8 +66,8 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     await dead.join('c1', alice);
     await dead.join('c1', bob);
     await live.join('c1', bob);
-    expect(await live.heartbeat(60_000)).toBe(true); // not registered before
-    expect(await live.heartbeat(60_000)).toBe(false);
+    expect(await live.heartbeat(60_000)).toBe(false); // registered by its join
+    expect(await new PresenceStore(redis, 'idle').heartbeat(60_000)).toBe(true); // never registered
     await dead.heartbeat(60_000, 0); // a goodbye with no grace: lapsed at once
     expect(await live.deadInstances(60_000)).toEqual(['dead']);
     const [first, second] = await Promise.all([live.reap('dead'), other.reap('dead')]);
@@ -76,6 +76,15 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     expect(await live.deadInstances(60_000)).toEqual([]);
     expect(await dead.heartbeat(60_000)).toBe(true); // the reaped instance finds itself gone
     expect((await settled()).filter((p) => p.startsWith('l|'))).toEqual(['l|c1|u-alice|alice']);
+  });
+
+  it('an instance that holds a lease is registered at once, so it can be reaped even if it dies before its first heartbeat', async () => {
+    const early = new PresenceStore(redis, 'early');
+    const other = new PresenceStore(redis, 'other');
+    await early.join('c1', alice);
+    expect(await other.deadInstances(0)).toEqual(['early']);
+    expect(await other.deadInstances(60_000)).toEqual([]);
+    expect(await other.reap('early')).toEqual([{ channelId: 'c1', user: alice }]);
   });
 
   it('forgets a deleted channel entirely, publishing nothing', async () => {

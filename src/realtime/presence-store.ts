@@ -13,8 +13,12 @@ export const PRESENCE_EVENTS = 'crosswire:presence:events';
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// KEYS: channel hash, user's instance set, instance entries. ARGV: user id, username, instance, entry, channel id.
-const JOIN = `
+// KEYS: channel hash, user's instance set, instance entries, the heartbeats.
+// ARGV: user id, username, instance, entry, channel id. An instance holding a
+// lease is registered at once (NX: a later heartbeat moves it), so it can be
+// reaped even if it dies before its first heartbeat.
+const JOIN = `${NOW}
+redis.call('ZADD', KEYS[4], 'NX', now, ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[4])
 local added = redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -81,7 +85,7 @@ export class PresenceStore {
 
   /** Returns true when this is the user's first instance in the channel cluster-wide. */
   async join(ch: string, user: UserRef, inst = this.instanceId): Promise<boolean> {
-    const r = await this.redis.eval(JOIN, 3, channelKey(ch), userKey(ch, user.id), instanceKey(inst), user.id, user.username, inst, entry(ch, user.id), ch);
+    const r = await this.redis.eval(JOIN, 4, channelKey(ch), userKey(ch, user.id), instanceKey(inst), INSTANCES, user.id, user.username, inst, entry(ch, user.id), ch);
     return r === 1;
   }
 
@@ -97,7 +101,7 @@ export class PresenceStore {
     const stale = (await this.redis.smembers(instanceKey(this.instanceId))).filter((e) => !keep.has(e));
     const pipe = this.redis.pipeline();
     for (const { channelId, user } of held) {
-      pipe.eval(JOIN, 3, channelKey(channelId), userKey(channelId, user.id), instanceKey(this.instanceId), user.id, user.username, this.instanceId, entry(channelId, user.id), channelId);
+      pipe.eval(JOIN, 4, channelKey(channelId), userKey(channelId, user.id), instanceKey(this.instanceId), INSTANCES, user.id, user.username, this.instanceId, entry(channelId, user.id), channelId);
     }
     for (const e of stale) {
       const [channelId, userId] = e.split('|');

@@ -86,6 +86,8 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
       if (store.ready && (await store.heartbeat(ttl))) this.reconnected();
     });
     every(Math.min(1_000, this.heartbeatMs), () => this.reapDead());
+    // The connection may have become ready before this listened for it.
+    if (pub.status === 'ready') this.reconnected();
   }
 
   join(channelId: string, user: UserRef, socketId: string): void {
