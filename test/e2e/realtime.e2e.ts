@@ -104,6 +104,15 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
     expect((await next).channelId).toBe(b);
   });
 
+  it('subscribe refuses a sinceSeq above the channel\'s lastSeq (BAD_REQUEST): the client holds seqs that were never stored', async () => {
+    const channelId = await newChannel('ahead');
+    await publish(channelId, 'one');
+    const s = await open(bob.token);
+    const ack = await emitAck(s, 'channel:subscribe', { channelId, sinceSeq: 2 });
+    expect(ack).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: expect.any(String), details: [{ field: 'sinceSeq', reason: "must be at most the channel's lastSeq (1)" }] } });
+    expect((await emitAck(s, 'channel:subscribe', { channelId, sinceSeq: 1 })).head).toBe(1);
+  });
+
   it('subscribe refuses an unknown or private channel (NOT_FOUND) and bad payloads (BAD_REQUEST)', async () => {
     const priv = await newChannel('priv', 'private');
     const s = await open(bob.token);
