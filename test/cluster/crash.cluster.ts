@@ -1,8 +1,7 @@
 import { jest } from '@jest/globals';
 import { api, registerUser } from '../support/client.js';
-import { type Cluster, FAST_ENV, Replica, startCluster } from './support/cluster.js';
+import { type Cluster, FAST_ENV, publishThroughDoomedReplica, startCluster } from './support/cluster.js';
 import { Subscriber } from './support/subscriber.js';
-import { freePort } from '../support/free-port.js';
 
 jest.setTimeout(120_000);
 
@@ -86,14 +85,7 @@ describe('replica crashes keep the delivery promise', () => {
       subscribers.push(w);
       await w.start();
     }
-    const faulty = new Replica('faulty', await freePort(), cluster.env);
-    await faulty.start({ FAULT_EXIT_AFTER_STORE: 'true' });
-    const res = await api(faulty.url)('POST', `/api/channels/${channelId}/messages`, { body: 'orphan' }, user.token).then(
-      (r) => `answered ${r.status}`,
-      (e: Error) => `failed: ${e.message}`,
-    );
-    expect(res).toBe('failed: fetch failed');
-    expect(await faulty.exited).toBe(70);
+    await publishThroughDoomedReplica(cluster, user.token, channelId, 'orphan');
     const diedAt = Date.now();
 
     await Promise.all(watchers.map((w) => w.waitFor(1, Number(FAST_ENV.RECONCILE_MS) * 3)));

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { type ClientSocket, api, connectSession, emitAck, registerUser } from '../support/client.js';
-import { type Cluster, startCluster, until } from './support/cluster.js';
-import { Haproxy } from './support/haproxy.js';
+import { until } from './support/cluster.js';
+import { clusterBehindLbForFile } from './support/haproxy.js';
 import { publishMany, storedMessages } from './support/publisher.js';
 import { Subscriber } from './support/subscriber.js';
 
@@ -16,18 +16,8 @@ const TOTAL = 600;
  * at 60% and restarted empty 3 s later.
  */
 describe('the fault run: a replica and Redis killed under load, clients through HAProxy', () => {
-  let cluster: Cluster;
-  const lb = new Haproxy();
-  const closers: Array<{ close(): void }> = [];
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-    await lb.start(cluster.replicas);
-  });
-  afterAll(async () => {
-    closers.forEach((c) => c.close());
-    await lb.stop();
-    await cluster.stop();
-  });
+  const ctx = clusterBehindLbForFile(3);
+  const { lb, closers } = ctx;
 
   it('per connection 0 lost, 0 out of order, 0 gaps, 0 duplicates; the dead replica\'s users are announced left on every surviving replica, once', async () => {
     const call = api(lb.url);
@@ -43,14 +33,14 @@ describe('the fault run: a replica and Redis killed under load, clients through 
     }
     // One user per replica connected to it alone, never reconnecting: the killed replica's must be announced gone.
     const ghosts: Array<{ user: { id: string; username: string }; replica: string; socket: ClientSocket }> = [];
-    for (const r of cluster.replicas) {
+    for (const r of ctx.cluster.replicas) {
       const user = await registerUser(call, 'ghost');
       const { socket } = await connectSession(r.url, user.token);
       closers.push(socket);
       expect((await emitAck(socket, 'channel:subscribe', { channelId })).ok).toBe(true);
       ghosts.push({ user, replica: r.id, socket });
     }
-    const victim = cluster.replicas[1];
+    const victim = ctx.cluster.replicas[1];
     expect(new Set(subs.map((s) => s.replicas[0])).size).toBe(3);
     await until('every subscriber to see the ghosts joined', () => subs.every((s) => ghosts.every((g) => s.presence.some((p) => p.kind === 'joined' && p.userId === g.user.id) || s.connections[0].replica === g.replica)), 20_000);
 
@@ -66,8 +56,8 @@ describe('the fault run: a replica and Redis killed under load, clients through 
       onAcked: async (n) => {
         if (n === TOTAL / 3) await victim.kill('SIGKILL');
         if (n === (TOTAL * 6) / 10) {
-          await cluster.redis.stop();
-          redisBack = new Promise((r) => setTimeout(r, 3_000)).then(() => cluster.redis.start());
+          await ctx.cluster.redis.stop();
+          redisBack = new Promise((r) => setTimeout(r, 3_000)).then(() => ctx.cluster.redis.start());
         }
       },
     });

@@ -1,25 +1,15 @@
 import { jest } from '@jest/globals';
 import { io } from 'socket.io-client';
 import { type ClientSocket, api, registerUser } from '../support/client.js';
-import { type Cluster, FAST_ENV, startCluster, until } from './support/cluster.js';
-import { Haproxy } from './support/haproxy.js';
+import { FAST_ENV, until } from './support/cluster.js';
+import { clusterBehindLbForFile } from './support/haproxy.js';
 import { Subscriber } from './support/subscriber.js';
 
 jest.setTimeout(120_000);
 
 describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
-  let cluster: Cluster;
-  const lb = new Haproxy();
-  const closers: Array<{ close(): void }> = [];
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-    await lb.start(cluster.replicas);
-  });
-  afterAll(async () => {
-    closers.forEach((c) => c.close());
-    await lb.stop();
-    await cluster.stop();
-  });
+  const ctx = clusterBehindLbForFile(3);
+  const { lb, closers } = ctx;
 
   it('long-polling clients stay on one replica for their whole session (cookie stickiness)', async () => {
     const user = await registerUser(api(lb.url), 'poll');
@@ -58,7 +48,7 @@ describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
       await s.start();
       subs.push(s);
     }
-    const victim = cluster.replicas.find((r) => subs.some((s) => s.replicas[0] === r.id))!;
+    const victim = ctx.cluster.replicas.find((r) => subs.some((s) => s.replicas[0] === r.id))!;
     const onVictim = subs.filter((s) => s.replicas[0] === victim.id);
     expect(onVictim.length).toBeGreaterThan(0);
     // A plain socket.io-client with its default reconnection, on the victim: it must come back by itself.

@@ -1,8 +1,7 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
 import { api, metricValue, registerUser } from '../support/client.js';
-import { freePort } from '../support/free-port.js';
-import { type Cluster, Replica, startCluster } from './support/cluster.js';
+import { type Cluster, publishThroughDoomedReplica, startCluster } from './support/cluster.js';
 import { publishMany, storedMessages } from './support/publisher.js';
 import { Subscriber } from './support/subscriber.js';
 
@@ -125,14 +124,7 @@ describe('each connection gets each message exactly once, in seq order, with no 
     const holdbacksBefore = await metricValue(r1.url, 'crosswire_delivery_holdbacks_total');
     const filledBefore = await metricValue(r1.url, 'crosswire_messages_delivered_total', { path: 'holdback' });
 
-    const faulty = new Replica('faulty', await freePort(), cluster.env);
-    await faulty.start({ FAULT_EXIT_AFTER_STORE: 'true' });
-    const orphan = await api(faulty.url)('POST', `/api/channels/${channelId}/messages`, { body: 'orphan' }, user.token).then(
-      (r) => `answered ${r.status}`,
-      (e: Error) => `failed: ${e.message}`,
-    );
-    expect(orphan).toBe('failed: fetch failed');
-    expect(await faulty.exited).toBe(70);
+    await publishThroughDoomedReplica(cluster, user.token, channelId, 'orphan');
     // Seq 3 goes out live from r2 and reaches r1 before seq 2 ever does: parked, then filled.
     expect((await api(r2.url)('POST', `/api/channels/${channelId}/messages`, { body: 'third' }, user.token)).status).toBe(201);
 

@@ -9,20 +9,11 @@ import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/da
 import { migrate } from '../../src/database/migrator.js';
 import { JsonLogger } from '../../src/logging/logger.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/wait.js';
 import { everyRoute } from './support/routes.js';
 import { TEST_SECRET, api, connect, connectError, emitAck, once, record, registerUser } from './support/hub.js';
 
 jest.setTimeout(90_000);
-
-/** Polls a state (readiness is state, not an event) until it matches or the deadline passes. */
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('Postgres down: 503 / UNAVAILABLE, no crash, recovery when it returns', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'crosswire-outage-'));

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { type Api, type ClientSocket, type TestHub, api, connect, emitAck, once, record, registerUser, startHub } from './support/hub.js';
+import { type ClientSocket, emitAck, hubForFile, once, record, registerUser } from './support/hub.js';
 
 // Long enough that "at least the grace after the unsubscribe" is told apart
 // from "at once" on a loaded machine, short enough to keep the file fast.
@@ -8,29 +8,8 @@ const GRACE_MS = 1_000;
 jest.setTimeout(30_000);
 
 describe('presence events: never to the user\'s own sockets; left after the grace on unsubscribe', () => {
-  let hub: TestHub;
-  let call: Api;
-  const sockets: ClientSocket[] = [];
-
-  beforeAll(async () => {
-    hub = await startHub({ PRESENCE_GRACE_MS: String(GRACE_MS) });
-    call = api(hub.url);
-  });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await hub.close();
-  });
-
-  const open = async (token: string) => {
-    const s = await connect(hub.url, token);
-    sockets.push(s);
-    return s;
-  };
-  const subscribe = async (s: ClientSocket, channelId: string) => {
-    const ack = await emitAck(s, 'channel:subscribe', { channelId });
-    expect(ack.ok).toBe(true);
-    return ack;
-  };
+  const ctx = hubForFile({ PRESENCE_GRACE_MS: String(GRACE_MS) });
+  const { call, open, subscribe } = ctx;
   /** Every presence event a socket gets, in order, as "joined <name>" / "left <name>". */
   const presenceLog = (s: ClientSocket) => {
     const log: string[] = [];
@@ -43,7 +22,7 @@ describe('presence events: never to the user\'s own sockets; left after the grac
     const alice = await registerUser(call, 'pa');
     const bob = await registerUser(call, 'pb');
     const carol = await registerUser(call, 'pc');
-    const channelId = (await call('POST', '/api/channels', { name: `own-${Date.now()}` }, alice.token)).body.id;
+    const channelId = await ctx.channel(alice);
     const watcher = await open(alice.token);
     await subscribe(watcher, channelId);
     const watcherLog = presenceLog(watcher);
@@ -79,7 +58,7 @@ describe('presence events: never to the user\'s own sockets; left after the grac
   it('presence:left comes the grace after the user\'s last socket unsubscribes (the socket stays connected), once', async () => {
     const alice = await registerUser(call, 'ua');
     const bob = await registerUser(call, 'ub');
-    const channelId = (await call('POST', '/api/channels', { name: `unsub-${Date.now()}` }, alice.token)).body.id;
+    const channelId = await ctx.channel(alice);
     const watcher = await open(alice.token);
     await subscribe(watcher, channelId);
     const bobSock = await open(bob.token);

@@ -1,8 +1,6 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
-import { type Api, type ClientSocket, type TestHub, api, connect, emitAck, once, record, registerUser, startHub } from './support/hub.js';
-
-type User = Awaited<ReturnType<typeof registerUser>>;
+import { type ClientSocket, type User, emitAck, hubForFile, once, record, registerUser } from './support/hub.js';
 
 const RECONCILE_MS = 300;
 const GRACE_MS = 500;
@@ -17,46 +15,25 @@ jest.setTimeout(30_000);
  * changed behind the hub's back, so only the reconciliation tick can notice.
  */
 describe('the reconciliation tick re-applies access changed behind the hub\'s back', () => {
-  let hub: TestHub;
-  let call: Api;
+  const ctx = hubForFile({ RECONCILE_MS: String(RECONCILE_MS), PRESENCE_GRACE_MS: String(GRACE_MS) });
+  const { call } = ctx;
   let db: pg.Client;
   let alice: User; // owner of every channel
   let bob: User;
   let carol: User;
   let dave: User;
-  const sockets: ClientSocket[] = [];
-  let n = 0;
 
   beforeAll(async () => {
-    hub = await startHub({ RECONCILE_MS: String(RECONCILE_MS), PRESENCE_GRACE_MS: String(GRACE_MS) });
-    call = api(hub.url);
-    db = new pg.Client({ connectionString: hub.databaseUrl });
+    db = new pg.Client({ connectionString: ctx.hub.databaseUrl });
     await db.connect();
+    ctx.beforeClose(() => db.end());
     [alice, bob, carol, dave] = await Promise.all(['ta', 'tb', 'tc', 'td'].map((p) => registerUser(call, p)));
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await db?.end();
-    await hub.close();
-  });
 
-  const create = async (visibility: 'public' | 'private' = 'public') => {
-    const res = await call('POST', '/api/channels', { name: `tick${++n}x${Date.now()}`, visibility }, alice.token);
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  };
-  const addMember = async (channelId: string, user: User) => {
-    expect((await call('POST', `/api/channels/${channelId}/members`, { username: user.username }, alice.token)).status).toBe(201);
-  };
-  const open = async (user: User) => {
-    const s = await connect(hub.url, user.token);
-    sockets.push(s);
-    return s;
-  };
-  const subscribe = async (s: ClientSocket, channelId: string) => {
-    const ack = await emitAck(s, 'channel:subscribe', { channelId });
-    expect(ack.ok).toBe(true);
-  };
+  const create = (visibility: 'public' | 'private' = 'public') => ctx.channel(alice, visibility, 'tick');
+  const addMember = (channelId: string, user: User) => ctx.addMember(channelId, alice, user);
+  const open = (user: User) => ctx.open(user.token);
+  const subscribe = (s: ClientSocket, channelId: string) => ctx.subscribe(s, channelId);
   /** Every notice and presence event the socket gets for `channelId`, in order. */
   const eventLog = (s: ClientSocket, channelId: string) => {
     const log: unknown[] = [];

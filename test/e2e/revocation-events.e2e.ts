@@ -1,7 +1,5 @@
 import { jest } from '@jest/globals';
-import { type Api, type ClientSocket, type TestHub, api, connect, emitAck, once, record, registerUser, startHub } from './support/hub.js';
-
-type User = Awaited<ReturnType<typeof registerUser>>;
+import { type ClientSocket, type User, emitAck, hubForFile, once, record, registerUser } from './support/hub.js';
 
 // A grace far longer than any delivery, so a presence:left that comes "at
 // once" cannot be mistaken for one that waited out the grace.
@@ -11,41 +9,20 @@ const AT_ONCE_MS = GRACE_MS / 4;
 jest.setTimeout(30_000);
 
 describe('revocation events: presence at once, notices only to subscribed sockets, nothing for a public channel', () => {
-  let hub: TestHub;
-  let call: Api;
+  const ctx = hubForFile({ PRESENCE_GRACE_MS: String(GRACE_MS) });
+  const { call } = ctx;
   let alice: User; // owner of every channel
   let bob: User;
   let carol: User;
-  const sockets: ClientSocket[] = [];
-  let n = 0;
 
   beforeAll(async () => {
-    hub = await startHub({ PRESENCE_GRACE_MS: String(GRACE_MS) });
-    call = api(hub.url);
     [alice, bob, carol] = await Promise.all([registerUser(call, 'ra'), registerUser(call, 'rb'), registerUser(call, 'rc')]);
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await hub.close();
-  });
 
-  const create = async (visibility: 'public' | 'private' = 'public') => {
-    const res = await call('POST', '/api/channels', { name: `rev${++n}x${Date.now()}`, visibility }, alice.token);
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  };
-  const addMember = async (channelId: string, user: User) => {
-    expect((await call('POST', `/api/channels/${channelId}/members`, { username: user.username }, alice.token)).status).toBe(201);
-  };
-  const open = async (user: User) => {
-    const s = await connect(hub.url, user.token);
-    sockets.push(s);
-    return s;
-  };
-  const subscribe = async (s: ClientSocket, channelId: string) => {
-    const ack = await emitAck(s, 'channel:subscribe', { channelId });
-    expect(ack.ok).toBe(true);
-  };
+  const create = (visibility: 'public' | 'private' = 'public') => ctx.channel(alice, visibility, 'rev');
+  const addMember = (channelId: string, user: User) => ctx.addMember(channelId, alice, user);
+  const open = (user: User) => ctx.open(user.token);
+  const subscribe = (s: ClientSocket, channelId: string) => ctx.subscribe(s, channelId);
   /** Every revocation notice and presence event the socket gets, in order. */
   const eventLog = (s: ClientSocket) => {
     const log: unknown[] = [];

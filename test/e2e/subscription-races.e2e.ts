@@ -1,55 +1,31 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
-import {
-  type Api, type ClientSocket, type TestHub, api, connect, emitAck, metricValue, once, record, registerUser, startHub,
-} from './support/hub.js';
+import { until } from '../support/wait.js';
+import { type User, emitAck, hubForFile, metricValue, once, record, registerUser } from './support/hub.js';
 
 jest.setTimeout(30_000);
 
 const DELAY_MS = 400;
 const GRACE_MS = 300;
 
-/** Polls a state that has no event of its own. */
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 // Every subscribe is held DELAY_MS after its access check (a test-only fault
 // switch), so what arrives meanwhile arrives mid-subscribe, every run. The tick
 // is pushed out of the way so only the protocol itself acts.
 describe('subscription races, made deterministic with a delayed subscribe', () => {
-  let hub: TestHub;
-  let call: Api;
-  let alice: Awaited<ReturnType<typeof registerUser>>;
-  let bob: Awaited<ReturnType<typeof registerUser>>;
-  const sockets: ClientSocket[] = [];
+  const ctx = hubForFile({ FAULT_SUBSCRIBE_DELAY_MS: String(DELAY_MS), PRESENCE_GRACE_MS: String(GRACE_MS), RECONCILE_MS: '60000' });
+  const { call, open } = ctx;
+  let alice: User;
+  let bob: User;
 
   beforeAll(async () => {
-    hub = await startHub({ FAULT_SUBSCRIBE_DELAY_MS: String(DELAY_MS), PRESENCE_GRACE_MS: String(GRACE_MS), RECONCILE_MS: '60000' });
-    call = api(hub.url);
     alice = await registerUser(call, 'alice');
     bob = await registerUser(call, 'bob');
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await hub.close();
-  });
 
-  const open = async (token: string) => {
-    const s = await connect(hub.url, token);
-    sockets.push(s);
-    return s;
-  };
-  const channel = async (name: string, visibility = 'public') =>
-    (await call('POST', '/api/channels', { name: `${name}-${Date.now()}`, visibility }, alice.token)).body.id as string;
+  const channel = (prefix: string, visibility: 'public' | 'private' = 'public') => ctx.channel(alice, visibility, prefix);
   const presence = async (channelId: string) =>
     ((await call('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users as Array<{ id: string }>).map((u) => u.id).sort();
-  const abandoned = () => metricValue(hub.url, 'crosswire_socket_events_total', { event: 'channel:subscribe', outcome: 'abandoned' });
+  const abandoned = () => metricValue(ctx.hub.url, 'crosswire_socket_events_total', { event: 'channel:subscribe', outcome: 'abandoned' });
 
   it('a socket that disconnects while its subscribe is under way is never present and never attached', async () => {
     const channelId = await channel('gone');
@@ -98,14 +74,14 @@ describe('subscription races, made deterministic with a delayed subscribe', () =
   it('a re-subscribe refused NOT_FOUND (access gone, its revocation lost) ends the subscription with channel:removed', async () => {
     const channelId = await channel('lost-revocation', 'private');
     const other = await channel('lost-revocation-other');
-    expect((await call('POST', `/api/channels/${channelId}/members`, { username: bob.username }, alice.token)).status).toBe(201);
+    await ctx.addMember(channelId, alice, bob);
     const watcher = await open(alice.token);
     expect((await emitAck(watcher, 'channel:subscribe', { channelId })).ok).toBe(true);
     const b = await open(bob.token);
     expect((await emitAck(b, 'channel:subscribe', { channelId })).ok).toBe(true);
     expect((await emitAck(b, 'channel:subscribe', { channelId: other })).ok).toBe(true);
     // Bob's membership removed behind the hub's back: no revocation event ever fires.
-    const db = new pg.Client({ connectionString: hub.databaseUrl });
+    const db = new pg.Client({ connectionString: ctx.hub.databaseUrl });
     await db.connect();
     await db.query('DELETE FROM memberships WHERE channel_id = $1 AND user_id = $2', [channelId, bob.id]);
     await db.end();

@@ -5,8 +5,9 @@ import { afterAll, beforeAll } from '@jest/globals';
 import { type ClientSocket, connect, emitAck } from '../../support/client.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { freePort } from '../../support/free-port.js';
+import { until } from '../../support/wait.js';
 
-export { RedisProcess, killAndWait };
+export { RedisProcess, killAndWait, until };
 
 export const CLUSTER_SECRET = 'cluster-test-secret-'.padEnd(48, 'z');
 const MAIN = resolve('dist/src/main.js');
@@ -107,15 +108,6 @@ export async function startCluster(n = 3, env: Record<string, string> = {}, opts
   };
 }
 
-/** Polls a state until it holds (for states that have no event, like readiness). */
-export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20_000, every = 100): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * One cluster for a whole test file, stopped afterwards together with every
@@ -142,4 +134,25 @@ export function clusterForFile(n = 3) {
     await ctx.cluster?.stop();
   });
   return ctx;
+}
+
+/**
+ * Publishes through an extra replica that exits right after storing, before
+ * any fan-out (FAULT_EXIT_AFTER_STORE): the request gets no answer, the
+ * process exits 70, and the message is stored but was sent to nobody.
+ */
+export async function publishThroughDoomedReplica(cluster: Cluster, token: string, channelId: string, body: unknown): Promise<void> {
+  const doomed = new Replica('doomed', await freePort(), cluster.env);
+  await doomed.start({ FAULT_EXIT_AFTER_STORE: 'true' });
+  const outcome = await fetch(`${doomed.url}/api/channels/${channelId}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ body }),
+  }).then(
+    (r) => `answered ${r.status}`,
+    (e: Error) => `failed: ${e.message}`,
+  );
+  if (outcome !== 'failed: fetch failed') throw new Error(`the doomed replica ${outcome}`);
+  const code = await doomed.exited;
+  if (code !== 70) throw new Error(`the doomed replica exited ${code}, not 70`);
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHaproxyConfig } from '../../../scripts/haproxy-config.js';
 import { freePort } from '../../support/free-port.js';
-import { type Replica, killAndWait, until } from './cluster.js';
+import { afterAll, beforeAll } from '@jest/globals';
+import { type Cluster, type Replica, killAndWait, startCluster, until } from './cluster.js';
 
 /** HAProxy from PATH with the project's one template, in front of `replicas`. */
 export class Haproxy {
@@ -37,4 +38,26 @@ export class Haproxy {
   stop(): Promise<void> {
     return killAndWait(this.child);
   }
+}
+
+/**
+ * A cluster of `n` replicas behind HAProxy for a whole test file; afterwards
+ * everything pushed on `closers` is closed, then the LB and the cluster stop.
+ */
+export function clusterBehindLbForFile(n = 3) {
+  const ctx = {
+    cluster: undefined as unknown as Cluster,
+    lb: new Haproxy(),
+    closers: [] as Array<{ close(): void }>,
+  };
+  beforeAll(async () => {
+    ctx.cluster = await startCluster(n);
+    await ctx.lb.start(ctx.cluster.replicas);
+  });
+  afterAll(async () => {
+    ctx.closers.forEach((c) => c.close());
+    await ctx.lb.stop();
+    await ctx.cluster?.stop();
+  });
+  return ctx;
 }
