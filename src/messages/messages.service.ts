@@ -1,43 +1,45 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, conflict, notFound } from '../common/errors.js';
+import { AppError } from '../common/errors.js';
 import { jsonBytes } from '../common/validation.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { BROADCASTER, type Broadcaster, type Port } from '../events/ports.js';
 import type { MessageDto, UserRef } from '../events/dto.js';
-import { Prisma } from '../generated/prisma/client.js';
 import { ChannelsService } from '../channels/channels.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { sameJson, toMessageDto } from './messages.mapper.js';
+import { KeyedBatcher } from './keyed-batcher.js';
+import { toMessageDto } from './messages.mapper.js';
+import { type Publish, type Published, commitBatch } from './publish-batch.js';
 import { readRange } from './messages.reader.js';
 import type { HistoryQuery, PublishInput } from './messages.schemas.js';
 
 export const MISSED_LIMIT = 500;
 
-interface LockedChannel {
-  last_seq: bigint;
-  visibility: string;
-  member: boolean;
-}
+/** At most this many publishes of one channel share a transaction. */
+const MAX_BATCH = 256;
 
 @Injectable()
 export class MessagesService {
+  private readonly batches: KeyedBatcher<Publish, Published>;
+
   constructor(
     private readonly db: PrismaService,
     private readonly channels: ChannelsService,
     @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.batches = new KeyedBatcher((channelId, batch) => this.commit(channelId, batch), MAX_BATCH);
+  }
 
   /**
-   * Stores then fans out. Under the channel row lock: access, the clientMsgId
-   * lookup and seq assignment, so seqs commit in order with no gap and a
-   * replay burns none. The lock also keeps the invariant in-order delivery
-   * relies on: a committed seq implies every lower seq is committed. A replay
-   * is answered, not broadcast again: its subscribers already have it.
+   * Stores, then fans out. Publishes of one channel that arrive while one of
+   * its batches is being written wait and go together into the next (group
+   * commit: one transaction and one WAL flush for all of them); see
+   * commitBatch for what each holds. A replay is answered, not broadcast
+   * again: its subscribers already have it.
    */
-  async publish(channelId: string, input: PublishInput, user: UserRef): Promise<{ message: MessageDto; created: boolean }> {
+  async publish(channelId: string, input: PublishInput, user: UserRef): Promise<Published> {
     const size = jsonBytes(input.body);
     if (size > this.config.MESSAGE_MAX_BYTES) {
       throw new AppError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${this.config.MESSAGE_MAX_BYTES}`, [
@@ -45,41 +47,17 @@ export class MessagesService {
       ]);
     }
     const stop = this.metrics.publishLatency.startTimer();
-    const { row, created } = await this.db.$transaction(
-      async (tx) => {
-        const [channel] = await tx.$queryRaw<LockedChannel[]>`
-          SELECT c.last_seq, c.visibility::text AS visibility,
-                 EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = ${user.id}::uuid) AS member
-          FROM channels c WHERE c.id = ${channelId}::uuid FOR UPDATE`;
-        if (!channel || (channel.visibility === 'private' && !channel.member)) throw notFound('channel');
-        if (input.clientMsgId !== undefined) {
-          const existing = await tx.message.findUnique({
-            where: { channelId_authorId_clientMsgId: { channelId, authorId: user.id, clientMsgId: input.clientMsgId } },
-          });
-          if (existing) {
-            if (!sameJson(existing.body, input.body)) throw conflict('clientMsgId was already used with another body');
-            return { row: existing, created: false };
-          }
-        }
-        const seq = channel.last_seq + 1n;
-        await tx.$executeRaw`UPDATE channels SET last_seq = ${seq} WHERE id = ${channelId}::uuid`;
-        const row = await tx.message.create({
-          data: {
-            channelId,
-            seq,
-            authorId: user.id,
-            body: input.body === null ? Prisma.JsonNull : (input.body as Prisma.InputJsonValue),
-            clientMsgId: input.clientMsgId ?? null,
-          },
-        });
-        return { row, created: true };
-      },
-      { maxWait: 10_000, timeout: 15_000 },
-    );
-    const message = toMessageDto(row);
-    if (created) this.broadcaster.use.messageCreated(message);
+    const published = await this.batches.submit(channelId, { input, user });
     stop();
-    return { message, created };
+    return published;
+  }
+
+  /** One batch: committed, then its new messages handed to fan-out in seq order, before anyone is answered. */
+  private async commit(channelId: string, batch: Publish[]): Promise<Array<Published | Error>> {
+    const outcomes = await commitBatch(this.db.pool, channelId, batch);
+    const created = outcomes.filter((o): o is Published => !(o instanceof Error) && o.created).map((o) => o.message);
+    for (const message of created.sort((a, b) => a.seq - b.seq)) this.broadcaster.use.messageCreated(message);
+    return outcomes;
   }
 
   async history(channelId: string, query: HistoryQuery, user: UserRef): Promise<{ items: MessageDto[]; lastSeq: number }> {
