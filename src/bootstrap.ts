@@ -10,7 +10,7 @@ import { httpContext } from './logging/http-context.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { originAllowed } from './realtime/origin.js';
 import { CrosswireIoAdapter } from './realtime/io.adapter.js';
-import { REDIS_CLIENTS } from './realtime/redis.provider.js';
+import { REDIS_CLIENTS } from './redis/redis.provider.js';
 
 /** Builds the hub and listens; used by main.ts and by the e2e tests (port 0). */
 export async function createHub(core: CoreOptions, port = core.config.PORT, host = core.config.HOST): Promise<INestApplication> {

@@ -97,7 +97,7 @@ export class ChannelsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOutcomes(200, 400, 401, 404)
   async presenceOf(@Param(idPipe) { id }: { id: string }, @CurrentUser() user: UserRef): Promise<{ users: UserRef[] }> {
-    await this.channels.access(id, user);
+    await this.channels.canRead(id, user);
     return { users: await this.presence.use.online(id) };
   }
 }

@@ -5,6 +5,8 @@ import { BROADCASTER, type Broadcaster, type Port } from '../events/ports.js';
 import type { ChannelDto, MembershipDto, UserRef } from '../events/dto.js';
 import { toChannelDto, toMembershipDto } from './channels.mapper.js';
 import type { CreateChannel, ListChannels, UpdateChannel } from './channels.schemas.js';
+import { CoherentCache } from '../redis/coherent-cache.js';
+import { Invalidations } from '../redis/invalidations.js';
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
 
@@ -15,12 +17,38 @@ function decodeCursor(cursor: string): string {
   return name;
 }
 
+/** What reading a channel depends on, for one user: null when the channel does not exist. */
+type ReadAccess = { visibility: 'public' | 'private'; member: boolean } | null;
+
 @Injectable()
 export class ChannelsService {
+  /** Per channel, per user: kept a second at most, dropped on every replica when the channel or its members change. */
+  private readonly readAccess: CoherentCache<ReadAccess>;
+
   constructor(
     private readonly db: PrismaService,
     @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
-  ) {}
+    invalidations: Invalidations,
+  ) {
+    this.readAccess = new CoherentCache(invalidations, 'channel');
+  }
+
+  /**
+   * The read rule (history, presence, typing) without a database round trip
+   * when it was checked within the last second: a private channel does not
+   * exist for a non-member.
+   */
+  async canRead(channelId: string, user: UserRef): Promise<void> {
+    const access = await this.readAccess.get(channelId, user.id, async () => {
+      const { rows } = await this.db.pool.query<{ visibility: 'public' | 'private'; member: boolean }>(
+        `SELECT c.visibility::text AS visibility, EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = $2) AS member
+           FROM channels c WHERE c.id = $1`,
+        [channelId, user.id],
+      );
+      return rows[0] ?? null;
+    });
+    if (!access || (access.visibility === 'private' && !access.member)) throw notFound('channel');
+  }
 
   /**
    * The access rule in one place: a private channel does not exist for a
@@ -90,6 +118,7 @@ export class ChannelsService {
     let channel;
     try {
       channel = await this.db.channel.update({ where: { id: channelId }, data: input });
+      this.readAccess.invalidate(channelId);
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict('channel name is taken');
       if ((e as { code?: string }).code === 'P2025') throw notFound('channel');
@@ -106,6 +135,7 @@ export class ChannelsService {
     await this.requireOwner(channelId, user);
     // deleteMany: a concurrent delete of the same channel is not an error.
     await this.db.channel.deleteMany({ where: { id: channelId } });
+    this.readAccess.invalidate(channelId);
     this.broadcaster.use.channelDeleted(channelId);
   }
 
@@ -121,6 +151,7 @@ export class ChannelsService {
         data: { channelId, userId: target.id, role: 'member' },
         include: { user: true },
       });
+      this.readAccess.invalidate(channelId);
       return { membership: toMembershipDto(created), created: true };
     } catch (e) {
       // The channel deleted meanwhile: the membership's foreign key fails.
@@ -140,6 +171,7 @@ export class ChannelsService {
     if (self && isOwner) throw conflict('the owner cannot leave the channel; delete it instead');
     const { count } = await this.db.membership.deleteMany({ where: { channelId, userId } });
     if (count === 0) throw notFound('member');
+    this.readAccess.invalidate(channelId);
     if (channel.visibility === 'private') {
       this.broadcaster.use.accessRevoked(channelId, [userId], self ? 'left' : 'removed');
     }

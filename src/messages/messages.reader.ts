@@ -57,3 +57,33 @@ export class MessagesReader {
     return new Map(rows.map((r) => [r.id, { lastSeq: Number(r.last_seq), visibility: r.visibility }]));
   }
 }
+
+export interface HistoryWindow {
+  afterSeq?: number;
+  beforeSeq?: number;
+  limit: number;
+}
+
+/**
+ * History in one round trip: the page (ascending) and the channel's lastSeq
+ * (at least the highest seq returned); null when the channel is gone.
+ */
+export async function readHistory(pool: pg.Pool, channelId: string, w: HistoryWindow): Promise<{ items: MessageDto[]; lastSeq: number } | null> {
+  // Without afterSeq the page is the newest `limit` below beforeSeq: read downwards, then reverse.
+  const ascending = w.afterSeq !== undefined;
+  const { rows } = await pool.query<Row & { last_seq: string }>(
+    `SELECT c.last_seq::text AS last_seq, m.id, m.channel_id, m.seq::text AS seq, m.author_id, m.body, m.client_msg_id, m.created_at
+       FROM channels c
+       LEFT JOIN LATERAL (
+         SELECT * FROM messages WHERE channel_id = c.id AND seq > $2 AND seq < $3
+         ORDER BY seq ${ascending ? 'ASC' : 'DESC'} LIMIT $4
+       ) m ON true
+      WHERE c.id = $1`,
+    [channelId, w.afterSeq ?? 0, w.beforeSeq ?? Number.MAX_SAFE_INTEGER, w.limit],
+  );
+  if (rows.length === 0) return null;
+  const items = rows.filter((r) => r.id !== null).map(toDto);
+  if (!ascending) items.reverse();
+  const newest = items.length ? items[items.length - 1].seq : 0;
+  return { items, lastSeq: Math.max(Number(rows[0].last_seq), newest) };
+}

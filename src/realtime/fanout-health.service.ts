@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { FanoutHealth, FanoutState } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
-import { INSTANCE_ID, REDIS_CLIENTS } from './redis.provider.js';
-import type { RedisClients } from './redis-clients.js';
+import { INSTANCE_ID, REDIS_CLIENTS } from '../redis/redis.provider.js';
+import type { RedisClients } from '../redis/redis-clients.js';
 
 const STUCK_AFTER = 3;
 

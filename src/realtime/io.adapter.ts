@@ -4,7 +4,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/config.js';
 import { originAllowed } from './origin.js';
-import type { RedisClients } from './redis-clients.js';
+import type { RedisClients } from '../redis/redis-clients.js';
 
 /** Socket.IO server options that depend on configuration (decorators are static), and the Redis adapter. */
 export class CrosswireIoAdapter extends IoAdapter {

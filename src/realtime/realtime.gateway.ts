@@ -11,8 +11,8 @@ import { DeliveryService } from './delivery.service.js';
 import { originAllowed } from './origin.js';
 import { PresenceService } from './presence.service.js';
 import { ReconcilerService } from './reconciler.service.js';
-import { INSTANCE_ID, REDIS_CLIENTS } from './redis.provider.js';
-import type { RedisClients } from './redis-clients.js';
+import { INSTANCE_ID, REDIS_CLIENTS } from '../redis/redis.provider.js';
+import type { RedisClients } from '../redis/redis-clients.js';
 import { SocketServer } from './socket-server.js';
 import { SubscriptionService } from './subscription.service.js';
 

@@ -1,4 +1,4 @@
-import { Inject, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { ChannelsModule } from '../channels/channels.module.js';
 import { EventsModule } from '../events/events.module.js';
@@ -10,8 +10,7 @@ import { FanoutHealthService } from './fanout-health.service.js';
 import { PresenceService } from './presence.service.js';
 import { RealtimeGateway } from './realtime.gateway.js';
 import { ReconcilerService } from './reconciler.service.js';
-import { REDIS_CLIENTS, redisProviders } from './redis.provider.js';
-import type { RedisClients } from './redis-clients.js';
+import { RedisModule } from '../redis/redis.module.js';
 import { SocketServer } from './socket-server.js';
 import { SubscriptionService } from './subscription.service.js';
 import { SubscriptionsGateway } from './subscriptions.gateway.js';
@@ -21,9 +20,8 @@ import { SubscriptionsGateway } from './subscriptions.gateway.js';
  * binds the ports they call (EventsModule) at start-up; no feature imports it.
  */
 @Module({
-  imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule],
+  imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule, RedisModule],
   providers: [
-    ...redisProviders,
     SocketServer,
     DeliveryService,
     PresenceService,
@@ -33,9 +31,9 @@ import { SubscriptionsGateway } from './subscriptions.gateway.js';
     RealtimeGateway,
     SubscriptionsGateway,
   ],
-  exports: [SocketServer, PresenceService, REDIS_CLIENTS],
+  exports: [SocketServer, PresenceService],
 })
-export class RealtimeModule implements OnModuleInit, OnModuleDestroy {
+export class RealtimeModule implements OnModuleInit {
   constructor(
     @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
     @Inject(PRESENCE_READER) private readonly presenceReader: Port<PresenceReader>,
@@ -45,16 +43,11 @@ export class RealtimeModule implements OnModuleInit, OnModuleDestroy {
     private readonly presence: PresenceService,
     private readonly sockets: SocketServer,
     private readonly fanout: FanoutHealthService,
-    @Inject(REDIS_CLIENTS) private readonly redis: RedisClients | null,
   ) {}
 
   onModuleInit() {
     this.broadcaster.bind(new RealtimeBroadcaster(this.delivery, this.subscriptions, this.sockets));
     this.presenceReader.bind(this.presence);
     this.fanoutHealth.bind(this.fanout);
-  }
-
-  async onModuleDestroy() {
-    await this.redis?.close();
   }
 }

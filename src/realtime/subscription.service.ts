@@ -105,7 +105,7 @@ export class SubscriptionService {
   async typing(socket: TypedSocket, channelId: string): Promise<void> {
     const user = socket.data.user;
     if (!this.isSubscribed(socket, channelId)) {
-      const allowed = await this.channels.access(channelId, user).then(() => true, () => false);
+      const allowed = await this.channels.canRead(channelId, user).then(() => true, () => false);
       if (!allowed) return;
     }
     this.sockets.io?.to(channelRoom(channelId)).except(userRoom(user.id)).volatile.emit('typing', { channelId, user });

@@ -45,6 +45,8 @@ describe('Postgres down: 503 / UNAVAILABLE, no crash, recovery when it returns',
     const watcher = await connect(url, watcherUser.token);
     expect((await emitAck(watcher, 'channel:subscribe', { channelId: channel.id })).presence.map((u: any) => u.id).sort()).toEqual([user.id, watcherUser.id].sort());
     const left = record<any>(watcher, 'presence:left');
+    // Never authenticated yet, so not in the hub's one-second user cache: its handshake needs Postgres.
+    const newcomer = await registerUser(call, 'newcomer');
 
     await pg.stop();
 
@@ -56,7 +58,7 @@ describe('Postgres down: 503 / UNAVAILABLE, no crash, recovery when it returns',
     expect(post.status).toBe(503);
     const ack = await emitAck(socket, 'message:publish', { channelId: channel.id, body: 'lost?' });
     expect(ack).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: expect.any(String) } });
-    expect(await connectError(url, user.token)).toBe('unavailable');
+    expect(await connectError(url, newcomer.token)).toBe('unavailable');
     for (const [method, path, body] of [
       ['POST', '/api/auth/register', { username: 'during', password: 'password123' }],
       ['POST', '/api/auth/login', { username: user.username, password: 'password123' }],
