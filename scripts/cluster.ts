@@ -29,6 +29,7 @@ import {
   replicaName,
 } from './cluster-config.js';
 import { ensureJwtSecret } from './cluster-secret.js';
+import { freePort } from './free-port.js';
 import { renderHaproxyConfig } from './haproxy-config.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -156,17 +157,6 @@ function haproxyServerStates(socketPath: string, backend: string): Promise<Map<s
         states.set(f[at('svname')]!, { status: f[at('status')] ?? '', check: f[at('check_status')] ?? '' });
       }
       resolve(states);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }
