@@ -1,0 +1,8 @@
+// The scenarios, in the order a run executes them (the storm kills a replica: last).
+import type { ScenarioId } from '../config.js';
+import type { Ctx, ScenarioResult } from './context.js';
+import { fanout } from './fanout.js';
+
+export const SCENARIO_RUNNERS: Partial<Record<ScenarioId, { title: string; run: (ctx: Ctx) => Promise<ScenarioResult> }>> = {
+  fanout: { title: '2. Fan-out against the baseline', run: fanout },
+};
