@@ -8,6 +8,8 @@ import type { Job } from './protocol.js';
 export interface HttpLoadArgs {
   url: string;
   path: string;
+  /** Requests go round-robin over these paths (e.g. 100 channels); `path` when absent. */
+  paths?: string[];
   method: 'GET' | 'POST';
   token: string;
   connections: number;
@@ -38,9 +40,10 @@ export class HttpLoadJob implements Job {
       requests: [
         {
           setupRequest: (req: any) => {
-            if (!publish) return req;
             const k = n++;
-            return { ...req, body: JSON.stringify({ body: makeBody(Date.now(), publish.tag, k, publish.bytes), clientMsgId: `${publish.tag}-${process.pid}-${k}` }) };
+            const path = a.paths ? a.paths[k % a.paths.length] : req.path;
+            if (!publish) return { ...req, path };
+            return { ...req, path, body: JSON.stringify({ body: makeBody(Date.now(), publish.tag, k, publish.bytes), clientMsgId: `${publish.tag}-${process.pid}-${k}` }) };
           },
         },
       ],
