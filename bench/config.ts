@@ -32,7 +32,7 @@ export interface Profile {
 export const SUSTAIN_MIN_MS = 20_000;
 
 export function profileFor(quick: boolean): Profile {
-  return quick ? { quick, stepMs: 2500, sustainMs: 3000, drainMs: 3000 } : { quick, stepMs: 10_000, sustainMs: SUSTAIN_MIN_MS, drainMs: 5000 };
+  return quick ? { quick, stepMs: 2000, sustainMs: 3000, drainMs: 3000 } : { quick, stepMs: 10_000, sustainMs: SUSTAIN_MIN_MS, drainMs: 5000 };
 }
 
 export class UsageError extends Error {}

@@ -27,6 +27,7 @@ export function merge(encoded: Array<string | undefined>): Histogram {
 export interface LatencySummary {
   samples: number;
   p50Ms: number | null;
+  p95Ms?: number | null;
   p99Ms: number | null;
   maxMs: number | null;
   /** Set when p99 is left out for want of samples. */
@@ -41,6 +42,7 @@ export function summarize(h: Histogram): LatencySummary {
   return {
     samples: n,
     p50Ms: ms(h.getValueAtPercentile(50)),
+    p95Ms: ms(h.getValueAtPercentile(95)),
     p99Ms: enough ? ms(h.getValueAtPercentile(99)) : null,
     maxMs: ms(h.maxValue),
     ...(enough ? {} : { note: `p99 not reported: ${n} samples (< ${MIN_SAMPLES_FOR_P99})` }),

@@ -16,7 +16,8 @@ import { SCENARIO_RUNNERS } from './scenarios/index.js';
 import { type BenchUser, Seeder } from './seed.js';
 import { BASELINE_ADAPTER_OPTIONS, BASELINE_REDIS_OPTIONS, BASELINE_SERVER_OPTIONS } from './baseline/options.js';
 import { HUB_BENCH_ENV, Topology } from './topology.js';
-import { finishReport } from './report/finish.js';
+import { judge, PROFILE_FOR, writeReport } from './report/finish.js';
+import { type ProfileResult, profileHub, type ProfileLoad } from './profile.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -38,6 +39,7 @@ async function run(opts: Options): Promise<number> {
   let seed: Seeder | undefined;
   let postgresVersion = 'unknown';
   const pool: BenchUser[] = [];
+  const profiles: ProfileResult[] = [];
   let progress: (msg: string) => void = () => undefined;
   const ctx = (): Ctx => ({
     topo,
@@ -70,6 +72,20 @@ async function run(opts: Options): Promise<number> {
             task.title = `${SCENARIO_RUNNERS[id]!.title} (${Math.round((Date.now() - t0) / 1000)} s)`;
           },
         })),
+        {
+          title: 'Profiling the hub where a target fails',
+          enabled: () => !opts.quick && opts.profile,
+          task: async (_: unknown, task: { output: string; title: string }) => {
+            const partial = { scenarios } as Results;
+            judge(partial);
+            const loads = new Map<ProfileLoad, string>();
+            for (const t of partial.targets) if (t.pass === false && PROFILE_FOR[t.id] && !loads.has(PROFILE_FOR[t.id]!)) loads.set(PROFILE_FOR[t.id]!, t.text);
+            for (const [load, target] of loads) {
+              task.output = `${load} (${target})`;
+              profiles.push(await profileHub(ctx(), load, target));
+            }
+          },
+        },
       ],
       { exitOnError: true, registerSignalListeners: false, rendererOptions: { collapseSubtasks: false } },
     );
@@ -93,10 +109,13 @@ async function run(opts: Options): Promise<number> {
       scenarios,
       targets: [],
       claims: [],
+      profiles,
     };
-    await finishReport(results, { root: ROOT, write: opts.writeReport, topo });
+    judge(results);
     const file = writeResults(opts.out, results);
+    if (opts.writeReport) console.log(`[bench] report: ${path.relative(process.cwd(), await writeReport(results, ROOT))}`);
     console.log(`\n${renderTable(Object.values(scenarios))}\n`);
+    for (const t of results.targets) console.log(`[bench] ${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.text}: ${t.measured}`);
     console.log(`[bench] results: ${path.relative(process.cwd(), file)} (${results.durationS} s)`);
     return 0;
   } catch (e) {

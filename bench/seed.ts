@@ -50,6 +50,18 @@ export class Seeder {
     return rows.map((r) => r.id);
   }
 
+  /** `n` stored messages of ~`bytes` bytes each, seq 1..n, as the hub would have stored them. */
+  async messages(channelId: string, author: BenchUser, n: number, bytes: number): Promise<void> {
+    const pad = 'x'.repeat(Math.max(0, bytes - 40));
+    await this.pool.query(
+      `WITH ch AS (UPDATE channels SET last_seq = last_seq + $3 WHERE id = $1 RETURNING last_seq - $3 AS base)
+       INSERT INTO messages (id, channel_id, seq, author_id, body)
+       SELECT gen_random_uuid(), $1, ch.base + i, $2, jsonb_build_object('t', 0, 's', 'seeded', 'n', i, 'p', $4::text)
+       FROM ch, generate_series(1, $3::int) AS i`,
+      [channelId, author.id, n, pad],
+    );
+  }
+
   async lastSeq(channelId: string): Promise<number> {
     const { rows } = await this.pool.query<{ last_seq: string }>('SELECT last_seq FROM channels WHERE id = $1', [channelId]);
     return Number(rows[0]?.last_seq ?? 0);

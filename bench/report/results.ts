@@ -2,6 +2,7 @@
 // the jest test checks a --quick run against REQUIRED_*.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ProfileResult } from '../profile.js';
 import type { ScenarioResult } from '../scenarios/context.js';
 import type { MachineInfo } from './machine.js';
 
@@ -34,9 +35,11 @@ export interface Results {
   scenarios: Record<string, ScenarioResult>;
   targets: Verdict[];
   claims: ClaimVerdict[];
+  /** CPU profiles of the hub where a target failed (full runs). */
+  profiles: ProfileResult[];
 }
 
-export const REQUIRED_TOP = ['version', 'mode', 'command', 'startedAt', 'finishedAt', 'durationS', 'machine', 'config', 'scenarios', 'targets', 'claims'] as const;
+export const REQUIRED_TOP = ['version', 'mode', 'command', 'startedAt', 'finishedAt', 'durationS', 'machine', 'config', 'scenarios', 'targets', 'claims', 'profiles'] as const;
 export const REQUIRED_MACHINE = ['cpuModel', 'cores', 'memoryGiB', 'os', 'node', 'postgres', 'redis'] as const;
 export const REQUIRED_SCENARIO = ['id', 'title', 'durationS', 'steps', 'summary', 'notes'] as const;
 export const REQUIRED_STEP = ['name', 'side', 'params', 'durationS', 'latency', 'offeredPerS', 'delivered', 'deliveredPerS', 'lost', 'dups', 'ooo', 'sustained', 'saturated', 'cpu', 'metrics', 'notes'] as const;
