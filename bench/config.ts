@@ -14,7 +14,7 @@ export interface Options {
   writeReport: boolean;
   keepTemp: boolean;
   generators: number;
-  /** Profile the hub where a target fails (full runs; --no-profile skips it). */
+  /** Profile the hub where a target fails: full runs unless --no-profile; quick ones with --profile. */
   profile: boolean;
   argv: string[];
 }
@@ -32,7 +32,7 @@ export interface Profile {
 export const SUSTAIN_MIN_MS = 20_000;
 
 export function profileFor(quick: boolean): Profile {
-  return quick ? { quick, stepMs: 2000, sustainMs: 3000, drainMs: 3000 } : { quick, stepMs: 10_000, sustainMs: SUSTAIN_MIN_MS, drainMs: 5000 };
+  return quick ? { quick, stepMs: 1500, sustainMs: 2500, drainMs: 3000 } : { quick, stepMs: 8000, sustainMs: SUSTAIN_MIN_MS, drainMs: 5000 };
 }
 
 export class UsageError extends Error {}
@@ -40,6 +40,7 @@ export class UsageError extends Error {}
 export function parseArgs(argv: string[], root: string): Options {
   const opts: Options = { quick: false, only: [], out: path.join(root, 'bench', 'results'), writeReport: false, keepTemp: false, generators: 3, profile: true, argv };
   let outGiven = false;
+  let forceProfile = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -61,14 +62,16 @@ export function parseArgs(argv: string[], root: string): Options {
       if (!Number.isInteger(opts.generators) || opts.generators < 1 || opts.generators > 16) throw new UsageError('--generators: 1..16');
     } else if (a === '--keep-temp') opts.keepTemp = true;
     else if (a === '--no-profile') opts.profile = false;
+    else if (a === '--profile') forceProfile = true;
     else if (a === '--help' || a === '-h') throw new UsageError(USAGE);
     else throw new UsageError(`unknown argument ${a}\n${USAGE}`);
   }
   opts.writeReport = !opts.quick && opts.only.length === 0 && !outGiven;
+  opts.profile = forceProfile || (opts.profile && !opts.quick);
   return opts;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile]
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile]
   --quick     short steps and small loads (under 3 minutes); results only
   --only      run these scenarios; results only
   --out DIR   write results/<date>.json under DIR instead of bench/results (never the committed report)`;

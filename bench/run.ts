@@ -25,10 +25,13 @@ async function run(opts: Options): Promise<number> {
   const started = new Date();
   const profile = profileFor(opts.quick);
   const topo = new Topology((m) => console.log(`[bench] ${m}`), path.join(ROOT, '.data', 'bench'));
+  console.log(`[bench] run directory (logs; removed at the end unless --keep-temp): ${topo.dir}`);
   let interrupted = false;
   const onSignal = (sig: string) => {
     if (interrupted) return;
     interrupted = true;
+    // Whatever breaks while the children go away must not stop the stopping.
+    process.on('uncaughtException', (e) => console.error(`[bench] while stopping: ${e.message}`));
     console.error(`\n[bench] ${sig}: stopping every process of this run …`);
     void topo.stop().finally(() => process.exit(130));
   };
@@ -74,7 +77,7 @@ async function run(opts: Options): Promise<number> {
         })),
         {
           title: 'Profiling the hub where a target fails',
-          enabled: () => !opts.quick && opts.profile,
+          enabled: () => opts.profile,
           task: async (_: unknown, task: { output: string; title: string }) => {
             const partial = { scenarios } as Results;
             judge(partial);
@@ -123,7 +126,8 @@ async function run(opts: Options): Promise<number> {
     return 1;
   } finally {
     await seed?.close().catch(() => undefined);
-    if (!interrupted) await topo.stop(opts.keepTemp);
+    // After a signal this awaits the stop the handler started (it exits once done).
+    await topo.stop(opts.keepTemp);
   }
 }
 
@@ -136,7 +140,8 @@ async function main(): Promise<void> {
     console.error(e.message);
     process.exit(2);
   }
-  process.exitCode = await run(opts);
+  const code = await run(opts);
+  process.exitCode = code;
   // Sockets and agents of the orchestrator itself may hold the loop open.
   setTimeout(() => process.exit(), 500).unref();
 }

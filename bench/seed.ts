@@ -22,6 +22,8 @@ export class Seeder {
 
   constructor(databaseUrl: string, secretFile: string) {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    // An idle connection cut by Postgres stopping (end of run, Ctrl-C) is no error of the run.
+    this.pool.on('error', () => undefined);
     this.signer = new TokenSigner(readFileSync(secretFile, 'utf8').trim(), 24 * 3600);
   }
 
@@ -68,7 +70,7 @@ export class Seeder {
   }
 
   async serverVersion(): Promise<string> {
-    const { rows } = await this.pool.query<{ v: string }>('SHOW server_version');
+    const { rows } = await this.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v");
     return rows[0]!.v;
   }
 

@@ -116,8 +116,8 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
       '',
       table(
         ['configuration', 'msg/s', 'hub deliveries/s', 'baseline deliveries/s', 'ratio', 'counts?'],
-        Object.values(s.summary as Record<string, { subscribers: number; replicas: number; ratios: Array<{ rate: number; hubPerS: number; baselinePerS: number; ratio: number | null; counts: boolean; why: string }> }>).flatMap((c) =>
-          c.ratios.map((x) => [`${c.subscribers} subs × ${c.replicas}`, x.rate, num(x.hubPerS), num(x.baselinePerS), x.ratio ?? '–', x.counts ? 'yes' : x.why]),
+        Object.values(s.summary as Record<string, { subscribers: number; replicas: number; ratios: Array<{ rate: number; sustainCheck: boolean; hubPerS: number; baselinePerS: number; ratio: number | null; counts: boolean; why: string }> }>).flatMap((c) =>
+          c.ratios.map((x) => [`${c.subscribers} subs × ${c.replicas}${x.sustainCheck ? ' (sustain check)' : ''}`, x.rate, num(x.hubPerS), num(x.baselinePerS), x.ratio ?? '–', x.counts ? 'yes' : x.why]),
         ),
       ),
     ]),

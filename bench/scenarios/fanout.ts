@@ -11,16 +11,18 @@ interface Config {
   replicas: number;
   rates: number[];
   windowMs: number;
+  /** Re-run the baseline's highest kept-up rate, then the hub's, over the sustain window (≥ 20 s). */
+  confirm: boolean;
 }
 
 function configs(ctx: Ctx): Config[] {
   const p = ctx.profile;
-  if (p.quick) return [{ subscribers: 200, replicas: 1, rates: [25, 100], windowMs: p.stepMs }];
+  if (p.quick) return [{ subscribers: 200, replicas: 1, rates: [25, 100], windowMs: p.stepMs, confirm: true }];
   return [
-    { subscribers: 500, replicas: 1, rates: [50, 100, 200, 400], windowMs: p.sustainMs },
-    { subscribers: 500, replicas: 2, rates: [50, 100, 200, 400], windowMs: p.sustainMs },
-    { subscribers: 1000, replicas: 1, rates: [25, 50, 100, 200], windowMs: p.stepMs },
-    { subscribers: 1000, replicas: 2, rates: [25, 50, 100, 200], windowMs: p.stepMs },
+    { subscribers: 500, replicas: 1, rates: [50, 100, 200, 400], windowMs: p.stepMs, confirm: true },
+    { subscribers: 500, replicas: 2, rates: [50, 100, 200, 400], windowMs: p.stepMs, confirm: false },
+    { subscribers: 1000, replicas: 1, rates: [25, 50, 100], windowMs: p.stepMs, confirm: false },
+    { subscribers: 1000, replicas: 2, rates: [25, 50, 100], windowMs: p.stepMs, confirm: false },
   ];
 }
 
@@ -43,40 +45,63 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
   for (const cfg of configs(ctx)) {
     const key = `${cfg.subscribers}x${cfg.replicas}`;
     const ran: Record<Side, StepResult[]> = { baseline: [], hub: [] };
-    for (const side of ['baseline', 'hub'] as const) {
+    const runSide = async (side: Side, rates: number[], windowMs: number, confirm: boolean) => {
       await ctx.topo.ensure(side === 'hub' ? 'baseline' : 'hub', 0);
       const servers = await ctx.topo.ensure(side, cfg.replicas);
       const channelId = (await ctx.seed.channels(owner!, 1, `fanout-${side}`))[0]!;
       const open = () => openRig(ctx, { side, subServers: servers, pubServers: servers, subscribers: cfg.subscribers, channelId });
       let rig: Rig = await open();
-      const rates = side === 'baseline' ? cfg.rates : ran.baseline.map((s) => Number(s.params.rate));
       for (const rate of rates) {
         await quiesce(servers.map((s) => s.child.pid));
-        ctx.progress(`${side} ${key}: ${rate} msg/s for ${cfg.windowMs / 1000} s`);
+        ctx.progress(`${side} ${key}: ${rate} msg/s for ${windowMs / 1000} s${confirm ? ' (sustain check)' : ''}`);
         const s = await deliveryStep(ctx, rig, {
-          name: `${side} ${cfg.subscribers} subs × ${cfg.replicas} replica(s) @ ${rate} msg/s`,
+          name: `${side} ${cfg.subscribers} subs × ${cfg.replicas} replica(s) @ ${rate} msg/s${confirm ? `, ${windowMs / 1000} s sustain check` : ''}`,
           tag: `fo-${side}-${key}-${rate}-${Date.now()}`,
           rate,
-          durationMs: cfg.windowMs,
+          durationMs: windowMs,
           channelId,
+          params: confirm ? { confirm: true } : {},
         });
         steps.push(s);
-        ran[side].push(s);
+        if (!confirm) ran[side].push(s);
         if (!keptUp(s)) {
-          if (side === 'baseline') break;
+          if (side === 'baseline' && !confirm) break;
           // An overloaded hub keeps a backlog in its sockets' buffers: start the next step afresh.
           await rig.close();
           rig = await open();
         }
       }
       await rig.close();
+    };
+    await runSide('baseline', cfg.rates, cfg.windowMs, false);
+    await runSide('hub', ran.baseline.map((s) => Number(s.params.rate)), cfg.windowMs, false);
+    const keptUpRates = ran.baseline.filter(keptUp).map((s) => Number(s.params.rate));
+    const confirmRate = keptUpRates[keptUpRates.length - 1];
+    const confirmed: StepResult[] = [];
+    if (cfg.confirm && confirmRate !== undefined) {
+      for (const side of ['baseline', 'hub'] as const) {
+        const before = steps.length;
+        await runSide(side, [confirmRate], ctx.profile.sustainMs, true);
+        confirmed.push(...steps.slice(before));
+      }
     }
-    const ratios = ran.hub.map((h, i) => ({ rate: Number(h.params.rate), hubPerS: h.deliveredPerS, baselinePerS: ran.baseline[i]!.deliveredPerS, ...ratioVerdict(h, ran.baseline[i]!) }));
+    const pairs: Array<[StepResult, StepResult]> = ran.hub.map((h, i) => [h, ran.baseline[i]!]);
+    if (confirmed.length === 2) pairs.push([confirmed[1]!, confirmed[0]!]);
+    const ratios = pairs.map(([h, b]) => ({ rate: Number(h.params.rate), sustainCheck: !!h.params.confirm, hubPerS: h.deliveredPerS, baselinePerS: b.deliveredPerS, ...ratioVerdict(h, b) }));
     const highest = (list: StepResult[]) => {
       const ok = list.filter((s) => keptUp(s) && s.sustained !== false);
       return ok.length ? Number(ok[ok.length - 1]!.params.rate) : null;
     };
-    summary[key] = { subscribers: cfg.subscribers, replicas: cfg.replicas, windowS: cfg.windowMs / 1000, baselineHighestKeptUp: highest(ran.baseline), hubHighestKeptUp: highest(ran.hub), ratios };
+    summary[key] = {
+      subscribers: cfg.subscribers,
+      replicas: cfg.replicas,
+      windowS: cfg.windowMs / 1000,
+      baselineHighestKeptUp: highest(ran.baseline),
+      hubHighestKeptUp: highest(ran.hub),
+      baselineSustained: confirmed[0] ? { rate: confirmRate, sustained: confirmed[0].sustained } : null,
+      hubAtThatRate: confirmed[1] ? { rate: confirmRate, sustained: confirmed[1].sustained, deliveredPerS: confirmed[1].deliveredPerS } : null,
+      ratios,
+    };
   }
   await ctx.topo.ensure('baseline', 0);
   return {

@@ -34,7 +34,7 @@ export async function storm(ctx: Ctx): Promise<ScenarioResult> {
   const n = q ? 200 : 2000;
   const rate = 20;
   const killAfterMs = q ? 2000 : 5000;
-  const publishMs = q ? 8000 : 25_000;
+  const publishMs = q ? 6000 : 25_000;
   await ctx.topo.ensure('baseline', 0);
   const servers = await ctx.topo.ensure('hub', 3);
   const users = await ctx.users(n + 1);
