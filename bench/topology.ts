@@ -12,6 +12,7 @@ import { type Child, startChild, stopChild, stopLeftovers, tailLog, writePids } 
 import { replicaEnv } from '../scripts/cluster-config.js';
 import { ensureJwtSecret } from '../scripts/cluster-secret.js';
 import { freePort } from '../scripts/free-port.js';
+import { redisPing } from '../scripts/redis-ping.js';
 import { migrate } from '../src/database/migrator.js';
 import { GeneratorPool } from './generators/pool.js';
 import type { TrackedProcess } from './procs.js';
@@ -198,20 +199,4 @@ export class Topology {
     })();
     return this.stopped;
   }
-}
-
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    import('node:net').then(({ default: net }) => {
-      const socket = net.connect({ port, host: '127.0.0.1' });
-      const done = (ok: boolean) => {
-        socket.destroy();
-        resolve(ok);
-      };
-      socket.setTimeout(1000, () => done(false));
-      socket.on('connect', () => socket.write('PING\r\n'));
-      socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
-      socket.on('error', () => done(false));
-    }, () => resolve(false));
-  });
 }

@@ -30,6 +30,7 @@ import {
 } from './cluster-config.js';
 import { ensureJwtSecret } from './cluster-secret.js';
 import { freePort } from './free-port.js';
+import { redisPing } from './redis-ping.js';
 import { renderHaproxyConfig } from './haproxy-config.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -116,24 +117,6 @@ function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; heade
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-  });
-}
-
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => done(false));
   });
 }
 

@@ -2,6 +2,7 @@
 // overall rate): GET history, or POST publishes each with its own body,
 // send time and clientMsgId.
 import autocannon from 'autocannon';
+import type { LatencySummary } from '../histogram.js';
 import { makeBody } from './body.js';
 import type { Job } from './protocol.js';
 
@@ -19,6 +20,23 @@ export interface HttpLoadArgs {
   publish?: { bytes: number; tag: string };
 }
 
+export interface HttpLoadResult {
+  requests: number;
+  rps: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  latency: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
+  durationS: number;
+  statusCodes: Record<string, number>;
+}
+
+/** autocannon's percentiles as a LatencySummary: p99 only from 1,000 samples. */
+export function latencyOf(r: HttpLoadResult): LatencySummary {
+  const l = r.latency;
+  return l.samples >= 1000 ? { samples: l.samples, p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs } : { samples: l.samples, p50Ms: l.p50Ms, p99Ms: null, maxMs: l.maxMs, note: `p99 not reported: ${l.samples} samples (< 1000)` };
+}
+
 export class HttpLoadJob implements Job {
   constructor(private readonly args: HttpLoadArgs) {}
 
@@ -26,7 +44,7 @@ export class HttpLoadJob implements Job {
     return null;
   }
 
-  private async run(): Promise<unknown> {
+  private async run(): Promise<HttpLoadResult> {
     const a = this.args;
     let n = 0;
     const publish = a.publish;

@@ -2,7 +2,6 @@
 // where this run could not tell (a scenario not run, too few samples, a ratio
 // that does not count because the servers did not saturate).
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
-import { keptUp } from '../scenarios/delivery.js';
 import { ratioVerdict } from '../scenarios/fanout.js';
 import type { Verdict } from './results.js';
 

@@ -25,7 +25,7 @@ export async function claims(ctx: Ctx): Promise<ScenarioResult> {
     ctx.progress(`connections per 1,000 messages: ${modeName(mode)}`);
     // Counted from before the clients connect: push's one connection per client is part of its cost.
     const clients = await openClients(ctx, mode, { url: proxy.url, users: users.slice(1), count: 20, channelId: channelId!, afterSeq: await ctx.seed.lastSeq(channelId!) });
-    const s = await clientsStep(ctx, { name: `connections: 20 clients, ${modeName(mode)} @ 10 msg/s`, clients, publisher, hub: hub!, proxy, keepProxyCounts: true, channelId: channelId!, rate: 10, durationMs: windowMs, params: { claim: 5 } });
+    const s = await clientsStep(ctx, { name: `connections: 20 clients, ${modeName(mode)} @ 10 msg/s`, clients, publisher, proxy, keepProxyCounts: true, channelId: channelId!, rate: 10, durationMs: windowMs, params: { claim: 5 } });
     steps.push(s);
     summary[`connectionsPer1000Messages: ${modeName(mode)}`] = s.metrics.connectionsPer1000Messages;
     await clients.stop();

@@ -9,7 +9,6 @@ import type { SubscribersStats } from '../generators/subscribers.js';
 import { merge, summarize } from '../histogram.js';
 import type { CountingProxy } from '../proxy.js';
 import type { BenchUser } from '../seed.js';
-import type { Server } from '../topology.js';
 import { type Ctx, cpuMsOf, measured, round, type StepResult, step } from './context.js';
 
 export type Mode = { kind: 'poll'; intervalMs: number; keepAlive: boolean } | { kind: 'push' };
@@ -47,7 +46,7 @@ export async function openClients(ctx: Ctx, mode: Mode, o: { url: string; users:
 
 export async function clientsStep(
   ctx: Ctx,
-  o: { name: string; clients: Clients; publisher: JobHandle; hub: Server; proxy?: CountingProxy; keepProxyCounts?: boolean; channelId: string; rate: number; durationMs: number; params?: StepResult['params'] },
+  o: { name: string; clients: Clients; publisher: JobHandle; proxy?: CountingProxy; keepProxyCounts?: boolean; channelId: string; rate: number; durationMs: number; params?: StepResult['params'] },
 ): Promise<StepResult> {
   const { clients } = o;
   const tag = `cl-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`;

@@ -5,6 +5,7 @@
 // clients of each way one replica holds before p99 passes 1 s.
 import { BODY_BYTES } from '../generators/body.js';
 import { CountingProxy } from '../proxy.js';
+import type { Server } from '../topology.js';
 import { type Ctx, quiesce, round, type ScenarioResult, type StepResult } from './context.js';
 import { clientsStep, type Mode, modeName, openClients } from './pollers.js';
 
@@ -50,7 +51,7 @@ export async function polling(ctx: Ctx): Promise<ScenarioResult> {
       const clients = await openClients(ctx, mode, { url: proxy.url, users: users.slice(1), count: clientsPerMode, channelId: channelId!, afterSeq: await ctx.seed.lastSeq(channelId!) });
       for (const rate of rates) {
         ctx.progress(`${modeName(mode)}: ${clientsPerMode} clients, ${rate} msg/s for ${windowMs / 1000} s`);
-        steps.push(await clientsStep(ctx, { name: `${modeName(mode)} @ ${rate} msg/s`, clients, publisher, hub: hub!, proxy, channelId: channelId!, rate, durationMs: windowMs }));
+        steps.push(await clientsStep(ctx, { name: `${modeName(mode)} @ ${rate} msg/s`, clients, publisher, proxy, channelId: channelId!, rate, durationMs: windowMs }));
       }
       await clients.stop();
     }
@@ -85,7 +86,7 @@ export async function polling(ctx: Ctx): Promise<ScenarioResult> {
 }
 
 /** How many clients each way one replica holds before p99 passes 1 s (10 msg/s on the channel). */
-async function capacityLadder(ctx: Ctx, hub: { url: string; port: number; child: { pid: number } }, owner: { token: string }, channelId: string) {
+async function capacityLadder(ctx: Ctx, hub: Server, owner: { token: string }, channelId: string) {
   const q = ctx.profile.quick;
   const ladders: Array<[Mode, number[]]> = [
     [{ kind: 'poll', intervalMs: 100, keepAlive: true }, q ? [50] : [100, 200, 400, 800]],
@@ -105,7 +106,7 @@ async function capacityLadder(ctx: Ctx, hub: { url: string; port: number; child:
       have = count;
       // One step over every group: merge their jobs into one client set.
       const all = { mode, count, jobs: groups.flatMap((g) => g.jobs), stop: async () => undefined };
-      const s = await clientsStep(ctx, { name: `capacity: ${count} clients, ${modeName(mode)} @ 10 msg/s`, clients: all, publisher, hub: hub as never, channelId, rate: 10, durationMs: ctx.profile.stepMs, params: { capacity: true } });
+      const s = await clientsStep(ctx, { name: `capacity: ${count} clients, ${modeName(mode)} @ 10 msg/s`, clients: all, publisher, channelId, rate: 10, durationMs: ctx.profile.stepMs, params: { capacity: true } });
       steps.push(s);
       const ok = (s.lost ?? 0) === 0 && s.latency?.p99Ms != null && s.latency.p99Ms < 1000;
       if (!ok) break;

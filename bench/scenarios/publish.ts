@@ -4,19 +4,9 @@
 // same spread over 100 channels.
 import { BODY_BYTES } from '../generators/body.js';
 import type { PublishStats } from '../generators/publishers.js';
+import { type HttpLoadResult, latencyOf } from '../generators/http-load.js';
 import { merge, summarize, type LatencySummary } from '../histogram.js';
 import { type Ctx, cpuMsOf, measured, quiesce, round, type ScenarioResult, type StepResult, step } from './context.js';
-
-interface HttpLoadResult {
-  requests: number;
-  non2xx: number;
-  errors: number;
-  latency: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
-  statusCodes: Record<string, number>;
-}
-
-const asSummary = (l: HttpLoadResult['latency']): LatencySummary =>
-  l.samples >= 1000 ? { samples: l.samples, p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs } : { samples: l.samples, p50Ms: l.p50Ms, p99Ms: null, maxMs: l.maxMs, note: `p99 not reported: ${l.samples} samples (< 1000)` };
 
 export async function publish(ctx: Ctx): Promise<ScenarioResult> {
   const t0 = Date.now();
@@ -68,7 +58,7 @@ export async function publish(ctx: Ctx): Promise<ScenarioResult> {
     const { value, cpu } = await measured(ctx, () => job.call<HttpLoadResult>('run'));
     await job.stop();
     const ok = value.statusCodes['2xx'] ?? 0;
-    finish(`REST publish ${label}, ${c} concurrent`, 'rest', { concurrency: c, channels: channels.length }, ok, value.non2xx + value.errors, asSummary(value.latency), cpu);
+    finish(`REST publish ${label}, ${c} concurrent`, 'rest', { concurrency: c, channels: channels.length }, ok, value.non2xx + value.errors, latencyOf(value), cpu);
   };
 
   // Socket: 8 sockets (one user each), closed loop with `inFlight` acks outstanding, or a fixed rate.

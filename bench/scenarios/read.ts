@@ -2,16 +2,9 @@
 // (autocannon), whether history pages carry HTTP caching headers, and the
 // WebSocket delivery latency with and without 50 clients polling every 100 ms.
 import { BODY_BYTES } from '../generators/body.js';
+import { type HttpLoadResult, latencyOf } from '../generators/http-load.js';
 import { type Ctx, measured, quiesce, round, type ScenarioResult, type StepResult, step } from './context.js';
 import { clientsStep, openClients } from './pollers.js';
-
-interface HttpLoadResult {
-  requests: number;
-  rps: number;
-  non2xx: number;
-  errors: number;
-  latency: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
-}
 
 export async function read(ctx: Ctx): Promise<ScenarioResult> {
   const t0 = Date.now();
@@ -37,7 +30,6 @@ export async function read(ctx: Ctx): Promise<ScenarioResult> {
     const job = await ctx.topo.generators.job(gens - 1, 'http-load', { url: hub!.url, path, method: 'GET', token: users[0]!.token, connections: 32, durationMs: windowMs });
     const { value, cpu } = await measured(ctx, () => job.call<HttpLoadResult>('run'));
     await job.stop();
-    const l = value.latency;
     steps.push(
       step(
         {
@@ -45,7 +37,7 @@ export async function read(ctx: Ctx): Promise<ScenarioResult> {
           side: 'hub',
           params: { connections: 32, page: label },
           durationS: windowMs / 1000,
-          latency: { samples: l.samples, p50Ms: l.p50Ms, p99Ms: l.samples >= 1000 ? l.p99Ms : null, maxMs: l.maxMs },
+          latency: latencyOf(value),
           delivered: value.requests,
           deliveredPerS: round(value.requests / (windowMs / 1000), 0),
           metrics: { requestsPerS: round(value.requests / (windowMs / 1000), 0), non2xx: value.non2xx, errors: value.errors },
@@ -63,11 +55,11 @@ export async function read(ctx: Ctx): Promise<ScenarioResult> {
   const publisher = await ctx.topo.generators.job(gens - 1, 'publishers', { door: 'socket', urls: [hub!.url], tokens: [users[0]!.token], connections: 1, bodyBytes: BODY_BYTES });
   await quiesce([hub!.child.pid]);
   ctx.progress('push latency, no pollers');
-  const alone = await clientsStep(ctx, { name: 'push to 50 subscribers @ 10 msg/s, no pollers', clients: subs, publisher, hub: hub!, channelId: channelId!, rate: 10, durationMs: windowMs, params: { pollers: 0 } });
+  const alone = await clientsStep(ctx, { name: 'push to 50 subscribers @ 10 msg/s, no pollers', clients: subs, publisher, channelId: channelId!, rate: 10, durationMs: windowMs, params: { pollers: 0 } });
   steps.push(alone);
   const pollers = await openClients(ctx, { kind: 'poll', intervalMs: 100, keepAlive: true }, { url: hub!.url, users: users.slice(51, 101), count: 50, channelId: channelId!, afterSeq: await ctx.seed.lastSeq(channelId!) });
   ctx.progress('push latency while 50 clients poll every 100 ms');
-  const loaded = await clientsStep(ctx, { name: 'push to 50 subscribers @ 10 msg/s while 50 clients poll every 100 ms', clients: subs, publisher, hub: hub!, channelId: channelId!, rate: 10, durationMs: windowMs, params: { pollers: 50 } });
+  const loaded = await clientsStep(ctx, { name: 'push to 50 subscribers @ 10 msg/s while 50 clients poll every 100 ms', clients: subs, publisher, channelId: channelId!, rate: 10, durationMs: windowMs, params: { pollers: 50 } });
   steps.push(loaded);
   await Promise.all([subs.stop(), pollers.stop(), publisher.stop()]);
   summary.pushP50MsAlone = alone.latency?.p50Ms ?? null;
