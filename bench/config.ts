@@ -21,8 +21,10 @@ export interface Options {
 
 export interface Profile {
   quick: boolean;
-  /** Measuring window of an ordinary step. */
+  /** Measuring window of an ordinary step (targets are judged on these). */
   stepMs: number;
+  /** Window of the steps of a ladder that only looks for where a side stops keeping up. */
+  ladderMs: number;
   /** Window of steps that may call a rate sustained (the issue: at least 20 s). */
   sustainMs: number;
   /** Longest wait for late deliveries after a step. */
@@ -32,7 +34,7 @@ export interface Profile {
 export const SUSTAIN_MIN_MS = 20_000;
 
 export function profileFor(quick: boolean): Profile {
-  return quick ? { quick, stepMs: 1500, sustainMs: 2500, drainMs: 3000 } : { quick, stepMs: 8000, sustainMs: SUSTAIN_MIN_MS, drainMs: 5000 };
+  return quick ? { quick, stepMs: 1500, ladderMs: 1500, sustainMs: 2500, drainMs: 3000 } : { quick, stepMs: 8000, ladderMs: 6000, sustainMs: SUSTAIN_MIN_MS, drainMs: 3000 };
 }
 
 export class UsageError extends Error {}

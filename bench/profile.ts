@@ -85,7 +85,7 @@ export async function profileHub(ctx: Ctx, load: ProfileLoad, target: string): P
   const hub = await ctx.topo.startServer('hub', 0, ['--cpu-prof', '--cpu-prof-dir', dir]);
   const users = await ctx.users(509);
   const [channelId] = await ctx.seed.channels(users[0]!, 1, `profile-${load}`);
-  const seconds = ctx.profile.quick ? 2 : 8;
+  const seconds = ctx.profile.quick ? 2 : 5;
   let description: string;
   let loadFrom = 0;
   if (load === 'fanout') {

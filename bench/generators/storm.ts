@@ -29,6 +29,8 @@ class Client {
   headAtResub?: number;
   caughtUpAt?: number;
   reconnects = 0;
+  /** One reconnect loop at a time: a failed attempt's own disconnect must not start another. */
+  reattaching = false;
 
   constructor(startSeq: number) {
     this.contiguous = startSeq;
@@ -69,7 +71,7 @@ export class StormJob implements Job {
     c.socket = socket;
     socket.on('message:created', (m: { channelId: string; seq: number }) => m.channelId === a.channelId && c.take(m.seq, true));
     socket.on('disconnect', () => {
-      if (this.closed) return;
+      if (this.closed || c.socket !== socket || c.reattaching) return;
       c.droppedAt ??= Date.now();
       void this.reattach(i);
     });
@@ -93,25 +95,31 @@ export class StormJob implements Job {
 
   private async reattach(i: number): Promise<void> {
     const c = this.clients[i]!;
+    c.reattaching = true;
     const others = this.args.urls.length - 1;
-    for (let attempt = 0; !this.closed; attempt++) {
-      // Spread the survivors' load: client i prefers replica 1 + i % others.
-      const urlIndex = others > 0 ? 1 + ((i + attempt) % others) : 0;
-      try {
-        c.reconnects++;
-        await this.attach(i, urlIndex);
-        return;
-      } catch {
-        c.socket?.close();
-        await sleep(Math.min(50 * (attempt + 1), 500));
+    try {
+      for (let attempt = 0; !this.closed; attempt++) {
+        // Spread the survivors' load: client i prefers replica 1 + i % others.
+        const urlIndex = others > 0 ? 1 + ((i + attempt) % others) : 0;
+        try {
+          c.reconnects++;
+          c.socket?.close();
+          await this.attach(i, urlIndex);
+          return;
+        } catch {
+          // socket.io-client's own backoff, roughly: 0.1 s growing to 2 s, with jitter.
+          await sleep(Math.min(100 * 2 ** Math.min(attempt, 5), 2000) * (0.5 + Math.random()));
+        }
       }
+    } finally {
+      c.reattaching = false;
     }
   }
 
   async call(name: string, args: unknown): Promise<unknown> {
     if (name !== 'status') throw new Error(`storm: unknown command ${name}`);
     const { finalSeq } = (args ?? {}) as { finalSeq?: number };
-    const s = { clients: this.clients.length, connected: 0, dropped: 0, resubscribed: 0, caughtUp: 0, dups: 0, ooo: 0, lost: 0, holdingAll: 0, resubMs: [] as number[], caughtUpMs: [] as number[], reconnects: 0 };
+    const s = { clients: this.clients.length, connected: 0, dropped: 0, resubscribed: 0, caughtUp: 0, dups: 0, ooo: 0, lost: 0, missingNotBack: 0, holdingAll: 0, resubMs: [] as number[], caughtUpMs: [] as number[], reconnects: 0 };
     for (const c of this.clients) {
       if (c.socket?.connected) s.connected++;
       if (c.droppedAt !== undefined) s.dropped++;
@@ -129,7 +137,9 @@ export class StormJob implements Job {
       if (finalSeq !== undefined) {
         let missing = 0;
         for (let seq = c.contiguous + 1; seq <= finalSeq; seq++) if (!c.held.has(seq)) missing++;
-        s.lost += missing;
+        // A client that never got back cannot have caught up: its gap is unavailability, not loss.
+        if (c.droppedAt !== undefined && c.resubAt === undefined) s.missingNotBack += missing;
+        else s.lost += missing;
         if (missing === 0) s.holdingAll++;
       }
     }

@@ -1,5 +1,6 @@
 // Subscribed sockets (hub or baseline) that record, per step, the end-to-end
 // latency of each `message:created` and which messages arrived, how often.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { encode, newHistogram, nowMs, recordMs } from '../histogram.js';
 import { isBenchBody } from './body.js';
 import { Counts, connectSocket, emitAck, inBatches, Seen, type Sock } from './clients.js';
@@ -25,6 +26,8 @@ export interface SubscribersStats {
   hist: string;
   disconnects: number;
   open: number;
+  /** This process's event-loop delay p99 over the step: high when the generator itself cannot keep up. */
+  lagP99Ms: number;
 }
 
 export class SubscribersJob implements Job {
@@ -38,6 +41,7 @@ export class SubscribersJob implements Job {
   private dups = 0;
   private ooo = 0;
   private disconnects = 0;
+  private readonly lag = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(private readonly args: SubscribersArgs) {}
 
@@ -79,6 +83,8 @@ export class SubscribersJob implements Job {
       this.seen = [];
       this.last = [];
       this.received = this.dups = this.ooo = 0;
+      this.lag.reset();
+      this.lag.enable();
       return null;
     }
     if (name === 'collect') {
@@ -91,7 +97,9 @@ export class SubscribersJob implements Job {
         hist: encode(this.hist),
         disconnects: this.disconnects,
         open: this.sockets.filter((s) => s.connected).length,
+        lagP99Ms: Math.round(this.lag.percentile(99) / 1e4) / 100,
       };
+      this.lag.disable();
       return stats;
     }
     if (name === 'received') return this.received;

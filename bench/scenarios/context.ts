@@ -74,8 +74,8 @@ export async function measured<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ val
   return { value, cpu: cpuBetween(procs, a, b, ctx.cores) };
 }
 
-/** Waits until the given servers are idle (< 20% of a core over 500 ms), at most `ms`: a backlog from one step must not bleed into the next. */
-export async function quiesce(pids: number[], ms = 20_000): Promise<void> {
+/** Waits until the given servers are idle (< 20% of a core over 500 ms), at most `ms` (10 s): a backlog from one step must not bleed into the next. */
+export async function quiesce(pids: number[], ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const a = treeCpuMs(pids);

@@ -130,6 +130,7 @@ export async function deliveryStep(
         ackP99Ms: ack.p99Ms,
         serverCpuMsPer1000Deliveries: delivered ? round((serverCpuMs / delivered) * 1000, 1) : null,
         disconnects: stats.reduce((a, s) => a + s.disconnects, 0),
+        generatorLagP99Ms: Math.max(...stats.map((s) => s.lagP99Ms ?? 0)),
         ...Object.fromEntries(Object.entries(redisBytes).map(([k, v]) => [`redisBytesIn.${k}`, v])),
       },
       notes: [

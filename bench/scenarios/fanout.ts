@@ -17,24 +17,34 @@ interface Config {
 
 function configs(ctx: Ctx): Config[] {
   const p = ctx.profile;
-  if (p.quick) return [{ subscribers: 200, replicas: 1, rates: [25, 100], windowMs: p.stepMs, confirm: true }];
+  if (p.quick) return [{ subscribers: 200, replicas: 1, rates: [25, 100], windowMs: p.ladderMs, confirm: true }];
   return [
-    { subscribers: 500, replicas: 1, rates: [50, 100, 200, 400], windowMs: p.stepMs, confirm: true },
-    { subscribers: 500, replicas: 2, rates: [50, 100, 200, 400], windowMs: p.stepMs, confirm: false },
-    { subscribers: 1000, replicas: 1, rates: [25, 50, 100], windowMs: p.stepMs, confirm: false },
-    { subscribers: 1000, replicas: 2, rates: [25, 50, 100], windowMs: p.stepMs, confirm: false },
+    { subscribers: 500, replicas: 1, rates: [50, 100, 200, 400], windowMs: p.ladderMs, confirm: true },
+    { subscribers: 500, replicas: 2, rates: [50, 100, 200, 400], windowMs: p.ladderMs, confirm: false },
+    { subscribers: 1000, replicas: 1, rates: [25, 100], windowMs: p.ladderMs, confirm: false },
+    { subscribers: 1000, replicas: 2, rates: [25, 100], windowMs: p.ladderMs, confirm: false },
   ];
 }
 
-/** Whether a hub/baseline ratio at this step means something: servers, not generators, set the pace. */
+/** Above this event-loop delay (p99) a generator process counts as falling behind itself. */
+export const GENERATOR_LAG_MS = 100;
+
+/**
+ * Whether a hub/baseline ratio at this step means something: the servers, not
+ * the generators, set the pace. A generator counts as saturated when it used
+ * ≥ 85% of a core or its event loop lagged (p99 > 100 ms). On a saturated
+ * machine the ratio still counts when every generator kept up (low lag) and a
+ * server side fell behind: the servers were starved of CPU, not the clients.
+ */
 export function ratioVerdict(hub: StepResult, base: StepResult): { ratio: number | null; counts: boolean; why: string } {
   const ratio = hub.deliveredPerS && base.deliveredPerS ? round(hub.deliveredPerS / base.deliveredPerS, 2) : null;
-  const gen = [hub, base].find((s) => s.saturated === 'generator' || s.saturated === 'both');
-  if (gen) return { ratio, counts: false, why: `not measurable here: a generator saturated on the ${gen.side} side` };
-  const serverBound = [hub, base].some((s) => s.saturated === 'server' || !keptUp(s));
-  if (!serverBound) return { ratio, counts: false, why: 'not measurable here: neither side was saturated (both delivered the offered load)' };
-  if ([hub, base].some((s) => s.saturated === 'machine')) return { ratio, counts: false, why: 'not measurable here: the machine, not one server process, was saturated' };
-  return { ratio, counts: true, why: 'servers saturated, generators not' };
+  const lag = (s: StepResult) => Number(s.metrics.generatorLagP99Ms ?? 0);
+  const gen = [hub, base].find((s) => s.saturated === 'generator' || s.saturated === 'both' || lag(s) > GENERATOR_LAG_MS);
+  if (gen) return { ratio, counts: false, why: `not measurable here: a generator saturated on the ${gen.side} side (busiest ${Math.round(Math.max(...gen.cpu.processes.filter((p) => p.kind === 'generator').map((p) => p.core)) * 100)}% of a core, event-loop lag p99 ${lag(gen)} ms)` };
+  const behind = [hub, base].filter((s) => s.saturated === 'server' || !keptUp(s));
+  if (!behind.length) return { ratio, counts: false, why: 'not measurable here: neither side was saturated (both delivered the offered load)' };
+  if (behind.some((s) => s.saturated === 'server')) return { ratio, counts: true, why: 'servers saturated, generators not' };
+  return { ratio, counts: true, why: `the ${behind.map((s) => s.side).join(' and ')} fell behind on a saturated machine while every generator kept up (lag p99 ≤ ${GENERATOR_LAG_MS} ms)` };
 }
 
 export async function fanout(ctx: Ctx): Promise<ScenarioResult> {

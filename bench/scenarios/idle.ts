@@ -13,7 +13,8 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
   for (const side of ['baseline', 'hub'] as const) {
     await ctx.topo.ensure(side === 'hub' ? 'baseline' : 'hub', 0);
     const [server] = await ctx.topo.ensure(side, 1);
-    const [channelId] = await ctx.seed.channels(users[0]!, 1, `idle-${side}`);
+    // 50 sockets a channel: one channel of 5,000 would measure the presence fan-out of 5,000 joins (quadratic), not idle cost.
+    const channelIds = await ctx.seed.channels(users[0]!, Math.ceil(n / 50), `idle-${side}`);
     const before: MemoryUsage = await measureMemory(server!.child.pid, server!.inspectPort);
     ctx.progress(`${side}: connecting and subscribing ${n} sockets`);
     const { value: jobs, cpu } = await measured(ctx, () =>
@@ -21,7 +22,7 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
         urls: [server!.url],
         tokens: side === 'hub' ? users.slice(offset, offset + count).map((u) => u.token) : undefined,
         count,
-        channelIds: [channelId],
+        channelIds,
         connectWidth: 25,
       })),
     );
@@ -63,7 +64,7 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     notes: [
       'Per connection = (after − before) / connections, each read in the server process after two HeapProfiler.collectGarbage calls, opened through SIGUSR1 on the port given with --inspect-port (no restart).',
       'RSS per connection stays noisy even after the GCs (the heap gives pages back to the OS on its own schedule); heap is the stable figure, RSS is reported beside it.',
-      'Hub sockets are distinct users, authenticated by JWT and subscribed to one public channel; baseline sockets join the same room without auth.',
+      'Hub sockets are distinct users, authenticated by JWT, 50 to a public channel (100 channels for 5,000 sockets); baseline sockets join the same rooms without auth.',
     ],
   };
 }

@@ -36,7 +36,7 @@ export async function polling(ctx: Ctx): Promise<ScenarioResult> {
   const q = ctx.profile.quick;
   const rates = q ? [1, 10] : [0.5, 1, 10, 100];
   const clientsPerMode = q ? 20 : 50;
-  const windowMs = ctx.profile.stepMs;
+  const windowMs = ctx.profile.ladderMs;
   await ctx.topo.ensure('baseline', 0);
   const [hub] = await ctx.topo.ensure('hub', 1);
   const users = await ctx.users(Math.max(clientsPerMode, 1) + 1);
@@ -90,7 +90,7 @@ async function capacityLadder(ctx: Ctx, hub: Server, owner: { token: string }, c
   const q = ctx.profile.quick;
   const ladders: Array<[Mode, number[]]> = [
     [{ kind: 'poll', intervalMs: 100, keepAlive: true }, q ? [50] : [100, 200, 400, 800]],
-    [{ kind: 'push' }, q ? [200] : [500, 1000, 2000, 4000]],
+    [{ kind: 'push' }, q ? [200] : [500, 1000, 2000]],
   ];
   const steps: StepResult[] = [];
   const summary: Record<string, unknown> = {};
@@ -106,7 +106,7 @@ async function capacityLadder(ctx: Ctx, hub: Server, owner: { token: string }, c
       have = count;
       // One step over every group: merge their jobs into one client set.
       const all = { mode, count, jobs: groups.flatMap((g) => g.jobs), stop: async () => undefined };
-      const s = await clientsStep(ctx, { name: `capacity: ${count} clients, ${modeName(mode)} @ 10 msg/s`, clients: all, publisher, channelId, rate: 10, durationMs: ctx.profile.stepMs, params: { capacity: true } });
+      const s = await clientsStep(ctx, { name: `capacity: ${count} clients, ${modeName(mode)} @ 10 msg/s`, clients: all, publisher, channelId, rate: 10, durationMs: ctx.profile.ladderMs, params: { capacity: true } });
       steps.push(s);
       const ok = (s.lost ?? 0) === 0 && s.latency?.p99Ms != null && s.latency.p99Ms < 1000;
       if (!ok) break;

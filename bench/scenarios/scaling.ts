@@ -10,7 +10,7 @@ export async function scaling(ctx: Ctx): Promise<ScenarioResult> {
   const q = ctx.profile.quick;
   const subscribers = q ? 150 : 1000;
   const rates = q ? [20] : [10, 20, 40, 80];
-  const windowMs = ctx.profile.stepMs;
+  const windowMs = ctx.profile.ladderMs;
   const [owner] = await ctx.users(1);
   const steps: StepResult[] = [];
   const summary: Record<string, unknown> = { subscribers };
@@ -33,6 +33,8 @@ export async function scaling(ctx: Ctx): Promise<ScenarioResult> {
     let cold: Record<string, number> | undefined;
     if (n > 1) {
       const [coldId] = await ctx.seed.channels(owner!, 1, `scaling-cold-${n}`);
+      // The main channel's 1,000 leaves turn into presence:left after the grace (3 s): let them pass first.
+      await new Promise((r) => setTimeout(r, 5000));
       const coldRig = await openRig(ctx, { side: 'hub', subServers: [servers[0]!], pubServers: [servers[0]!], subscribers: 20, channelId: coldId!, pubConnections: 1 });
       await quiesce(servers.map((s) => s.child.pid));
       ctx.progress(`${n} replica(s): channel with subscribers on ${servers[0]!.name} only`);
