@@ -4,6 +4,7 @@
 // generators. Every child is detached into its own process group, listed in a
 // pids file (a killed run's leftovers are stopped at the next start), and
 // stopped by stop(), which run.ts calls on success, error and signals alike.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,6 +88,7 @@ export class Topology {
 
   /** Postgres, migrations, Redis, the secret and the generator processes. */
   async start(generators: number): Promise<void> {
+    if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is needed on PATH (Debian: apt-get install redis-server)');
     await stopLeftovers(this.pidsFile, 5000, this.say);
     this.secretFile = path.join(this.dir, 'jwt-secret');
     ensureJwtSecret(this.secretFile);

@@ -1,6 +1,6 @@
 // Re-renders docs/benchmark.md and its charts from a results file, without
-// running anything: `node dist/bench/report/render.js bench/results/<date>.json [OUT_DIR]`.
-import { readFileSync } from 'node:fs';
+// running anything (verdicts are derived again and written back to the file): `node dist/bench/report/render.js bench/results/<date>.json [OUT_DIR]`.
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isEntry } from '../../scripts/entry.js';
@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const missing = missingFields(results);
   if (missing.length) console.error(`warning: ${file} lacks ${missing.join(', ')}`);
   judge(results);
+  // Verdicts are derived from the measurements: the file keeps them in step with the report.
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   const root = outRoot ? path.resolve(outRoot) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   console.log(await writeReport(results, root));
 }

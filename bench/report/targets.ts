@@ -66,7 +66,11 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
     const hubSteps = fo.filter((s) => s.side === 'hub');
     const lost = hubSteps.reduce((a, s) => a + (s.lost ?? 0), 0);
     if (!sc.fanout) notRun('fanout-lost', 'Fan-out: nothing lost', 'fanout');
-    else add('fanout-lost', 'Fan-out: nothing lost (hub)', `${lost} of ${hubSteps.reduce((a, s) => a + Number(s.metrics.acked ?? 0) * Number(s.params.subscribers), 0)} deliveries missing`, lost === 0, 'missing = not received within the drain wait after the step (late under overload, or lost)');
+    else {
+      const failed = hubSteps.reduce((a, s) => a + Number(s.metrics.publishErrors ?? 0), 0);
+      const expected = hubSteps.reduce((a, s) => a + Number(s.metrics.acked ?? 0) * Number(s.params.subscribers), 0);
+      add('fanout-lost', 'Fan-out: nothing lost (hub)', `${lost} of ${expected} deliveries of acknowledged messages missing`, lost === 0, `missing = not received within the drain wait after the step (late under overload, or lost); ${failed} publishes failed or timed out under overload and, never acknowledged, are not expected anywhere`);
+    }
   }
 
   // Idle.

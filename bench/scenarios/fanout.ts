@@ -44,7 +44,30 @@ export function ratioVerdict(hub: StepResult, base: StepResult): { ratio: number
   const behind = [hub, base].filter((s) => s.saturated === 'server' || !keptUp(s));
   if (!behind.length) return { ratio, counts: false, why: 'not measurable here: neither side was saturated (both delivered the offered load)' };
   if (behind.some((s) => s.saturated === 'server')) return { ratio, counts: true, why: 'servers saturated, generators not' };
-  return { ratio, counts: true, why: `the ${behind.map((s) => s.side).join(' and ')} fell behind on a saturated machine while every generator kept up (lag p99 ≤ ${GENERATOR_LAG_MS} ms)` };
+  return { ratio, counts: true, why: `the ${behind.map((s) => s.side).join(' and ')} fell behind while every generator kept up (lag p99 ≤ ${GENERATOR_LAG_MS} ms)` };
+}
+
+export interface RatioRow {
+  rate: number;
+  sustainCheck: boolean;
+  hubPerS: number | null;
+  baselinePerS: number | null;
+  ratio: number | null;
+  counts: boolean;
+  why: string;
+}
+
+/** Hub/baseline pairs of one configuration: each ladder rate, then the sustain check. */
+export function ratioRows(steps: StepResult[], subscribers: number, replicas: number): RatioRow[] {
+  const of = (side: string, confirm: boolean) => steps.filter((s) => s.side === side && s.params.subscribers === subscribers && s.params.replicas === replicas && !!s.params.confirm === confirm);
+  const rows: RatioRow[] = [];
+  for (const confirm of [false, true]) {
+    for (const h of of('hub', confirm)) {
+      const b = of('baseline', confirm).find((x) => x.params.rate === h.params.rate);
+      if (b) rows.push({ rate: Number(h.params.rate), sustainCheck: confirm, hubPerS: h.deliveredPerS, baselinePerS: b.deliveredPerS, ...ratioVerdict(h, b) });
+    }
+  }
+  return rows;
 }
 
 export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
@@ -95,9 +118,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
         confirmed.push(...steps.slice(before));
       }
     }
-    const pairs: Array<[StepResult, StepResult]> = ran.hub.map((h, i) => [h, ran.baseline[i]!]);
-    if (confirmed.length === 2) pairs.push([confirmed[1]!, confirmed[0]!]);
-    const ratios = pairs.map(([h, b]) => ({ rate: Number(h.params.rate), sustainCheck: !!h.params.confirm, hubPerS: h.deliveredPerS, baselinePerS: b.deliveredPerS, ...ratioVerdict(h, b) }));
+    const ratios = ratioRows(steps, cfg.subscribers, cfg.replicas);
     const highest = (list: StepResult[]) => {
       const ok = list.filter((s) => keptUp(s) && s.sustained !== false);
       return ok.length ? Number(ok[ok.length - 1]!.params.rate) : null;
