@@ -14,7 +14,7 @@ export interface ChildExit {
 
 export interface Child {
   name: string;
-  role: 'postgres' | 'migrate' | 'redis' | 'replica' | 'haproxy';
+  role: 'postgres' | 'migrate' | 'redis' | 'replica' | 'haproxy' | 'baseline' | 'generator';
   argv: string[];
   pid: number;
   /** Its start time in /proc/<pid>/stat, to tell it from a later process with the same pid. */

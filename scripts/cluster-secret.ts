@@ -4,9 +4,9 @@
 //
 //   node dist/scripts/cluster-secret.js FILE [--owner UID:GID]
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isEntry } from './entry.js';
 
 /** The app refuses a shorter secret (src/auth/secret.ts). */
 export const MIN_SECRET_LENGTH = 32;
@@ -54,7 +54,6 @@ function cli(args: string[]): number {
   }
 }
 
-const invokedAs = process.argv[1];
-if (invokedAs && import.meta.url === pathToFileURL(realpathSync(invokedAs)).href) {
+if (isEntry(import.meta.url)) {
   process.exitCode = cli(process.argv.slice(2));
 }

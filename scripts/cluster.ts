@@ -29,6 +29,8 @@ import {
   replicaName,
 } from './cluster-config.js';
 import { ensureJwtSecret } from './cluster-secret.js';
+import { freePort } from './free-port.js';
+import { redisPing } from './redis-ping.js';
 import { renderHaproxyConfig } from './haproxy-config.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -118,24 +120,6 @@ function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; heade
   });
 }
 
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => done(false));
-  });
-}
-
 /** HAProxy's view of the servers of one backend, from its runtime API (`show stat`). */
 function haproxyServerStates(socketPath: string, backend: string): Promise<Map<string, { status: string; check: string }>> {
   return new Promise((resolve, reject) => {
@@ -156,17 +140,6 @@ function haproxyServerStates(socketPath: string, backend: string): Promise<Map<s
         states.set(f[at('svname')]!, { status: f[at('status')] ?? '', check: f[at('check_status')] ?? '' });
       }
       resolve(states);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }

@@ -1,14 +1,2 @@
-import net from 'node:net';
-
-/** A loopback port that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// One helper for the test tiers, the scripts and the bench (scripts/free-port.ts).
+export { freePort } from '../../scripts/free-port.js';

@@ -1,0 +1,79 @@
+// Command line of `npm run bench` and the two profiles. Bench-only knobs live
+// here, parsed once; the hub gets its settings through its environment only.
+import path from 'node:path';
+
+export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'claims', 'storm'] as const;
+export type ScenarioId = (typeof SCENARIOS)[number];
+
+export interface Options {
+  quick: boolean;
+  only: ScenarioId[];
+  /** Where results/<date>.json goes (bench/results by default). */
+  out: string;
+  /** Whether docs/benchmark.md and its charts are rewritten (a full run of every scenario only). */
+  writeReport: boolean;
+  keepTemp: boolean;
+  generators: number;
+  /** Profile the hub where a target fails: full runs unless --no-profile; quick ones with --profile. */
+  profile: boolean;
+  argv: string[];
+}
+
+export interface Profile {
+  quick: boolean;
+  /** Measuring window of an ordinary step (targets are judged on these). */
+  stepMs: number;
+  /** Window of the steps of a ladder that only looks for where a side stops keeping up. */
+  ladderMs: number;
+  /** Window of steps that may call a rate sustained (the issue: at least 20 s). */
+  sustainMs: number;
+  /** Longest wait for late deliveries after a step. */
+  drainMs: number;
+}
+
+export const SUSTAIN_MIN_MS = 20_000;
+
+export function profileFor(quick: boolean): Profile {
+  return quick ? { quick, stepMs: 1500, ladderMs: 1500, sustainMs: 2500, drainMs: 3000 } : { quick, stepMs: 8000, ladderMs: 6000, sustainMs: SUSTAIN_MIN_MS, drainMs: 3000 };
+}
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[], root: string): Options {
+  const opts: Options = { quick: false, only: [], out: path.join(root, 'bench', 'results'), writeReport: false, keepTemp: false, generators: 3, profile: true, argv };
+  let outGiven = false;
+  let forceProfile = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--only') {
+      for (const s of value().split(',')) {
+        if (!(SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
+        opts.only.push(s as ScenarioId);
+      }
+    } else if (a === '--out') {
+      opts.out = path.resolve(value());
+      outGiven = true;
+    } else if (a === '--generators') {
+      opts.generators = Number(value());
+      if (!Number.isInteger(opts.generators) || opts.generators < 1 || opts.generators > 16) throw new UsageError('--generators: 1..16');
+    } else if (a === '--keep-temp') opts.keepTemp = true;
+    else if (a === '--no-profile') opts.profile = false;
+    else if (a === '--profile') forceProfile = true;
+    else if (a === '--help' || a === '-h') throw new UsageError(USAGE);
+    else throw new UsageError(`unknown argument ${a}\n${USAGE}`);
+  }
+  opts.writeReport = !opts.quick && opts.only.length === 0 && !outGiven;
+  opts.profile = forceProfile || (opts.profile && !opts.quick);
+  return opts;
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile]
+  --quick     short steps and small loads (under 3 minutes); results only
+  --only      run these scenarios; results only
+  --out DIR   write results/<date>.json under DIR instead of bench/results (never the committed report)`;

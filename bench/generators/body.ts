@@ -1,0 +1,24 @@
+// The message body every publisher sends: the send time (for end-to-end
+// latency on the same machine clock), the step it belongs to, its index in
+// that step, and padding up to the wanted size of JSON.stringify(body).
+export interface BenchBody {
+  /** Send time, ms since the epoch (sub-ms resolution). */
+  t: number;
+  /** Step tag: receivers count only the current step's messages. */
+  s: string;
+  /** Index within the step, from 0. */
+  n: number;
+  p: string;
+}
+
+export function makeBody(t: number, s: string, n: number, bytes: number): BenchBody {
+  const base = JSON.stringify({ t, s, n, p: '' }).length;
+  return { t, s, n, p: 'x'.repeat(Math.max(0, bytes - base)) };
+}
+
+export function isBenchBody(v: unknown): v is BenchBody {
+  return typeof v === 'object' && v !== null && typeof (v as BenchBody).t === 'number' && typeof (v as BenchBody).s === 'string';
+}
+
+/** Bodies of "~200 bytes" (issue 8's hot-channel target). */
+export const BODY_BYTES = 200;

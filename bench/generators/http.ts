@@ -1,0 +1,46 @@
+// Minimal HTTP calls for generators: one keep-alive agent per caller, JSON in and out.
+import http from 'node:http';
+
+export interface HttpResult {
+  status: number;
+  body: any;
+}
+
+export function request(url: string, opts: { method: string; token?: string; body?: unknown; agent: http.Agent | false; timeoutMs?: number }): Promise<HttpResult> {
+  const data = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: opts.method,
+        agent: opts.agent,
+        headers: {
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}),
+          ...(opts.agent === false ? { connection: 'close' } : {}),
+        },
+        timeout: opts.timeoutMs ?? 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: unknown = text;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            /* keep text */
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export const keepAliveAgent = (maxSockets: number) => new http.Agent({ keepAlive: true, maxSockets });

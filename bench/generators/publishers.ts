@@ -1,0 +1,151 @@
+// Publishers: `message:publish` with an ack over sockets (hub or baseline), or
+// POST …/messages over keep-alive HTTP (hub). Open loop at a fixed rate, or
+// closed loop with a fixed number in flight. Records the ack latency and
+// which message indices were acknowledged (receivers' loss is counted against them).
+import type http from 'node:http';
+import { encode, newHistogram, nowMs, recordMs } from '../histogram.js';
+import { makeBody } from './body.js';
+import { connectSocket, emitAck, sleep, type Sock } from './clients.js';
+import { keepAliveAgent, request } from './http.js';
+import type { Job } from './protocol.js';
+
+export interface PublishersArgs {
+  door: 'socket' | 'rest';
+  urls: string[];
+  /** Per connection (hub); none for the baseline. */
+  tokens?: string[];
+  /** Sockets (socket door) or HTTP connections (rest door). */
+  connections: number;
+  bodyBytes: number;
+}
+
+export interface RunArgs {
+  tag: string;
+  channelIds: string[];
+  durationMs: number;
+  /** Open loop: publishes per second. */
+  rate?: number;
+  /** Closed loop: publishes in flight. */
+  concurrency?: number;
+  /** Open loop: beyond this many awaiting their ack, a due publish is skipped (counted). */
+  maxInFlight?: number;
+}
+
+export interface PublishStats {
+  tag: string;
+  sent: number;
+  acked: number;
+  errors: number;
+  skipped: number;
+  firstError?: string;
+  ackedNs: number[];
+  /** Acks per channel id (a loss check per channel). */
+  perChannel: Record<string, number[]>;
+  hist: string;
+  elapsedMs: number;
+  /** Highest seq acked per channel (hub). */
+  lastSeq: Record<string, number>;
+}
+
+export class PublishersJob implements Job {
+  private sockets: Sock[] = [];
+  private agent?: http.Agent;
+
+  constructor(private readonly args: PublishersArgs) {}
+
+  async start(): Promise<unknown> {
+    const a = this.args;
+    if (a.door === 'rest') {
+      this.agent = keepAliveAgent(a.connections);
+      return { connections: a.connections };
+    }
+    for (let i = 0; i < a.connections; i++) this.sockets.push(await connectSocket(a.urls[i % a.urls.length]!, a.tokens?.[i % (a.tokens.length || 1)]));
+    return { connections: this.sockets.length };
+  }
+
+  private publishOne(tag: string, n: number, channelId: string, bytes: number): Promise<any> {
+    const a = this.args;
+    const body = makeBody(nowMs(), tag, n, bytes);
+    const clientMsgId = `${tag}-${process.pid}-${n}`;
+    if (a.door === 'socket') {
+      const socket = this.sockets[n % this.sockets.length]!;
+      return emitAck(socket, 'message:publish', { channelId, body, clientMsgId }).then((ack) => {
+        if (!ack?.ok) throw new Error(`ack ${JSON.stringify(ack?.error)}`);
+        return ack.message;
+      });
+    }
+    const url = `${a.urls[n % a.urls.length]}/api/channels/${channelId}/messages`;
+    return request(url, { method: 'POST', token: a.tokens?.[n % a.tokens.length], body: { body, clientMsgId }, agent: this.agent! }).then((r) => {
+      if (r.status !== 201 && r.status !== 200) throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+      return r.body;
+    });
+  }
+
+  private async run(r: RunArgs): Promise<PublishStats> {
+    const hist = newHistogram();
+    const stats: PublishStats = { tag: r.tag, sent: 0, acked: 0, errors: 0, skipped: 0, ackedNs: [], perChannel: {}, hist: '', elapsedMs: 0, lastSeq: {} };
+    let inFlight = 0;
+    const pending = new Set<Promise<void>>();
+    const fire = (n: number) => {
+      const channelId = r.channelIds[n % r.channelIds.length]!;
+      const t = nowMs();
+      stats.sent++;
+      inFlight++;
+      const p = this.publishOne(r.tag, n, channelId, this.args.bodyBytes).then(
+        (message: { seq?: number }) => {
+          recordMs(hist, nowMs() - t);
+          stats.acked++;
+          stats.ackedNs.push(n);
+          (stats.perChannel[channelId] ??= []).push(n);
+          if (typeof message?.seq === 'number') stats.lastSeq[channelId] = Math.max(stats.lastSeq[channelId] ?? 0, message.seq);
+        },
+        (e: Error) => {
+          stats.errors++;
+          stats.firstError ??= e.message;
+        },
+      );
+      const tracked = p.finally(() => {
+        inFlight--;
+        pending.delete(tracked);
+      });
+      pending.add(tracked);
+      return tracked;
+    };
+    const t0 = performance.now();
+    const end = t0 + r.durationMs;
+    let n = 0;
+    if (r.rate) {
+      const maxInFlight = r.maxInFlight ?? 5000;
+      while (performance.now() < end) {
+        const due = Math.floor(((performance.now() - t0) / 1000) * r.rate);
+        while (n < due) {
+          if (inFlight >= maxInFlight) stats.skipped++;
+          else void fire(n);
+          n++;
+        }
+        await sleep(Math.max(1, Math.min(10, 1000 / r.rate / 2)));
+      }
+    } else {
+      const worker = async () => {
+        while (performance.now() < end) await fire(n++);
+      };
+      await Promise.all(Array.from({ length: r.concurrency ?? 1 }, worker));
+    }
+    stats.elapsedMs = Math.round(performance.now() - t0);
+    // Acks still on their way belong to the step; their latency is counted.
+    await Promise.race([Promise.all(pending), sleep(30_000)]);
+    stats.hist = encode(hist);
+    return stats;
+  }
+
+  async call(name: string, args: unknown): Promise<unknown> {
+    if (name === 'run') return this.run(args as RunArgs);
+    throw new Error(`publishers: unknown command ${name}`);
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.close();
+    this.sockets = [];
+    this.agent?.destroy();
+  }
+}
