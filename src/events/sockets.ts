@@ -1,7 +1,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { RemovedReason } from './events.js';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.js';
-import type { MessageDto, UserRef } from './dto.js';
+import type { UserRef } from './dto.js';
 
 // Server-side socket types (type-only: nothing here loads socket.io). Kept
 // apart from events.ts, which the client library shares.
@@ -13,7 +13,6 @@ export interface SocketData {
 
 /** Between replicas, through the Redis adapter's serverSideEmit (never sent to the sender). */
 export interface InterServerEvents {
-  'x:message': (m: MessageDto) => void;
   'x:revoke': (channelId: string, userIds: string[], reason: RemovedReason) => void;
   'x:private': (channelId: string, memberIds: string[]) => void;
   'x:deleted': (channelId: string) => void;

@@ -5,6 +5,7 @@ import type { MessageDto } from '../events/dto.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MessagesReader } from '../messages/messages.reader.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { ChannelBus } from './channel-bus.js';
 import { ChannelStream, type DeliveryPath } from './channel-stream.js';
 import { SocketServer } from './socket-server.js';
 
@@ -13,8 +14,9 @@ export const READ_PAGE = 500;
 
 /**
  * Delivery of `message:created`, end to end: one ChannelStream per channel
- * with subscribers here, fed by this replica's publishes, the bus and the
- * tick, emitting to the channel's attached sockets in seq order.
+ * with subscribers here, fed by this replica's publishes, the channel's
+ * topic (ChannelBus) and the tick, emitting to the channel's attached
+ * sockets in seq order.
  */
 @Injectable()
 export class DeliveryService implements OnModuleDestroy {
@@ -22,23 +24,19 @@ export class DeliveryService implements OnModuleDestroy {
 
   constructor(
     private readonly sockets: SocketServer,
+    private readonly bus: ChannelBus,
     private readonly reader: MessagesReader,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}
 
-  /** Listens to the other replicas' messages. */
-  listen() {
-    this.sockets.io?.on('x:message', (m: MessageDto) => this.offer(m, 'live'));
-  }
-
   /** A message this replica stored: to its own stream, then to the other replicas. */
   publish(message: MessageDto): void {
     // Test-only fault (off by default): die after storing, before any fan-out.
     if (this.config.FAULT_EXIT_AFTER_STORE) process.exit(70);
     this.offer(message, 'live');
-    this.sockets.toOthers('x:message', message);
+    this.bus.publishMessage(message);
   }
 
   offer(message: MessageDto, path: DeliveryPath): void {
@@ -46,8 +44,9 @@ export class DeliveryService implements OnModuleDestroy {
   }
 
   /**
-   * Starts the channel's stream at its lastSeq as read now. Messages offered
-   * meanwhile wait in the stream, so one committed after the read is not lost.
+   * Starts the channel's stream at its lastSeq as read now (after its topic
+   * is subscribed). Messages offered meanwhile wait in the stream, so one
+   * committed after the read is not lost.
    */
   async track(channelId: string): Promise<ChannelStream> {
     const stream = new ChannelStream({

@@ -11,9 +11,9 @@ const STUCK_AFTER = 3;
 /**
  * Background checks behind /readyz. Redis: PING on the publishing connection.
  * Fan-out: a canary published on a channel of this instance's own and read on
- * the subscriber connection the adapter uses (the adapter ignores its own uid,
- * so a canary through it would never come back). Three canaries in a row lost
- * while Redis answers PING means this replica's fan-out is stuck.
+ * the connection the channels' topics come in by (ChannelBus), so it fails
+ * exactly when they would. Three canaries in a row lost while Redis answers
+ * PING means this replica's fan-out is stuck.
  */
 @Injectable()
 export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap, OnModuleDestroy {
@@ -35,13 +35,13 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
   onApplicationBootstrap() {
     const clients = this.clients;
     if (!clients) return;
-    void clients.sub.subscribe(this.channel);
+    void clients.bus.subscribe(this.channel);
     if (this.config.FAULT_STALL_FANOUT) {
-      const stall = () => clients.sub.stream.pause();
-      if (clients.sub.status === 'ready') stall();
-      else clients.sub.once('ready', stall);
+      const stall = () => clients.bus.stream.pause();
+      if (clients.bus.status === 'ready') stall();
+      else clients.bus.once('ready', stall);
     }
-    clients.sub.on('message', (channel: string, nonce: string) => {
+    clients.bus.on('message', (channel: string, nonce: string) => {
       if (channel === this.channel && nonce === this.pending) {
         this.pending = undefined;
         this.misses = 0;

@@ -3,7 +3,9 @@ import { freePort } from '../../test/support/free-port.js';
 import { RedisProcess } from '../../test/support/redis.js';
 import { loadConfig } from '../config/config.js';
 import { JsonLogger } from '../logging/logger.js';
-import { PRESENCE_EVENTS, PresenceStore } from './presence-store.js';
+import { ChannelBus } from './channel-bus.js';
+import { PresenceStore } from './presence-store.js';
+import type { RedisClients } from '../redis/redis-clients.js';
 import { PresenceService } from './presence.service.js';
 
 // Medium tier against a real redis-server (installed by the test command).
@@ -20,8 +22,8 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     await server.redis.start();
     redis = new Redis(server.redis.url);
     listener = new Redis(server.redis.url);
-    await listener.subscribe(PRESENCE_EVENTS);
-    listener.on('message', (_c: string, text: string) => published.push(text));
+    await listener.psubscribe('crosswire:ch:*');
+    listener.on('pmessage', (_p: string, topic: string, text: string) => published.push(`${topic.slice('crosswire:ch:'.length)} ${text}`));
   });
   afterAll(async () => {
     redis.disconnect();
@@ -36,13 +38,13 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
   /** Everything published so far has arrived once a PING on the same connection answers. */
   const settled = async () => {
     const probe = new Redis(server.redis.url);
-    await probe.publish(PRESENCE_EVENTS, 'probe');
+    await probe.publish('crosswire:ch:probe', 'probe');
     probe.disconnect();
     await new Promise<void>((ok) => {
-      const check = () => (published.includes('probe') ? ok() : setTimeout(check, 5));
+      const check = () => (published.includes('probe probe') ? ok() : setTimeout(check, 5));
       check();
     });
-    return published.filter((p) => p !== 'probe');
+    return published.filter((p) => p !== 'probe probe');
   };
 
   it('reports and publishes first-in and last-out across instances, exactly once each', async () => {
@@ -56,7 +58,7 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     expect(await a.leave('c1', alice.id)).toBeNull();
     expect(await b.leave('c1', alice.id)).toEqual(alice);
     expect(await b.online('c1')).toEqual([]);
-    expect(await settled()).toEqual(['j|c1|u-alice|alice', 'l|c1|u-alice|alice']);
+    expect(await settled()).toEqual(['c1 p|-|j|u-alice|alice', 'c1 p|-|l|u-alice|alice']);
   });
 
   it('finds an instance dead when its heartbeat is older than the TTL, and reaps it once in one pipeline', async () => {
@@ -75,7 +77,7 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     expect(await live.online('c1')).toEqual([bob]);
     expect(await live.deadInstances(60_000)).toEqual([]);
     expect(await dead.heartbeat(60_000)).toBe(true); // the reaped instance finds itself gone
-    expect((await settled()).filter((p) => p.startsWith('l|'))).toEqual(['l|c1|u-alice|alice']);
+    expect((await settled()).filter((p) => p.includes('|l|'))).toEqual(['c1 p|-|l|u-alice|alice']);
   });
 
   it('an instance that holds a lease is registered at once, so it can be reaped even if it dies before its first heartbeat', async () => {
@@ -95,7 +97,7 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     expect(await a.online('c1')).toEqual([]);
     expect(await a.leave('c1', alice.id)).toBeNull();
     expect(await a.join('c1', alice)).toBe(true);
-    expect(await settled()).toEqual(['j|c1|u-alice|alice', 'j|c1|u-bob|bob', 'j|c1|u-alice|alice']);
+    expect(await settled()).toEqual(['c1 p|-|j|u-alice|alice', 'c1 p|-|j|u-bob|bob', 'c1 p|-|j|u-alice|alice']);
   });
 
   it('re-asserts an instance to exactly what it holds: missing leases added, stale ones released', async () => {
@@ -144,11 +146,15 @@ describe('PresenceService views on a real Redis', () => {
       waiters.splice(0).forEach((w) => w());
     });
     const pub = connection();
-    const sub = new Redis(redis.url, { retryStrategy: () => 50 });
-    sub.on('error', () => undefined);
-    clients.push(sub);
-    await Promise.all([new Promise((r) => pub.once('ready', r)), new Promise((r) => sub.once('ready', r))]);
-    presence.connect(pub, sub, instance);
+    const topics = new Redis(redis.url, { retryStrategy: () => 50 });
+    topics.on('error', () => undefined);
+    clients.push(topics);
+    await Promise.all([new Promise((r) => pub.once('ready', r)), new Promise((r) => topics.once('ready', r))]);
+    presence.connect(pub, topics, instance);
+    // The channel's topic, as a replica with subscribers of c1 holds it.
+    const bus = new ChannelBus({ pub, bus: topics } as unknown as RedisClients, instance);
+    bus.listen({ message: () => undefined, typing: () => undefined, presence: (c) => presence.applyChange(c) });
+    await bus.join('c1');
     await presence.watch('c1');
     /** Resolves once `what` has been announced `times` times. */
     const until = (what: string, times = 1) =>

@@ -6,10 +6,9 @@ import type { UserRef } from '../events/dto.js';
 // instance: the set of "channel|user" entries it holds, and its heartbeat in a
 // sorted set, so a survivor can find and reap a dead instance's entries.
 // Lua keeps each step atomic, so exactly one caller sees "first in" / "last
-// out", and the script itself publishes that change: every replica receives
-// the changes of every channel in the one order Redis applied them.
-
-export const PRESENCE_EVENTS = 'crosswire:presence:events';
+// out", and the script itself publishes that change on the channel's topic
+// (channel-bus.ts): every replica with subscribers of the channel receives
+// its changes in the one order Redis applied them.
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
@@ -23,7 +22,7 @@ redis.call('SADD', KEYS[3], ARGV[4])
 local added = redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if added == 1 and redis.call('SCARD', KEYS[2]) == 1 then
-  redis.call('PUBLISH', '${PRESENCE_EVENTS}', 'j|' .. ARGV[5] .. '|' .. ARGV[1] .. '|' .. ARGV[2])
+  redis.call('PUBLISH', 'crosswire:ch:' .. ARGV[5], 'p|-|j|' .. ARGV[1] .. '|' .. ARGV[2])
   return 1
 end
 return 0`;
@@ -35,7 +34,7 @@ local removed = redis.call('SREM', KEYS[2], ARGV[2])
 if removed == 1 and redis.call('SCARD', KEYS[2]) == 0 then
   local name = redis.call('HGET', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('PUBLISH', '${PRESENCE_EVENTS}', 'l|' .. ARGV[4] .. '|' .. ARGV[1] .. '|' .. (name or ''))
+  redis.call('PUBLISH', 'crosswire:ch:' .. ARGV[4], 'p|-|l|' .. ARGV[1] .. '|' .. (name or ''))
   return name or ''
 end
 return false`;
@@ -66,10 +65,10 @@ export interface PresenceChange {
   user: UserRef;
 }
 
-/** Parses a message of PRESENCE_EVENTS; null for anything else. */
-export function parseChange(text: string): PresenceChange | null {
-  const [k, channelId, id, username] = text.split('|');
-  if ((k !== 'j' && k !== 'l') || !channelId || !id) return null;
+/** Parses the payload of a presence frame (`j|id|username` or `l|id|username`); null for anything else. */
+export function parsePresenceFrame(channelId: string, payload: string): PresenceChange | null {
+  const [k, id, username] = payload.split('|');
+  if ((k !== 'j' && k !== 'l') || !id) return null;
   return { kind: k === 'j' ? 'joined' : 'left', channelId, user: { id, username: username ?? '' } };
 }
 

@@ -4,7 +4,7 @@ import type { UserRef } from '../events/dto.js';
 import type { PresenceReader } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import type { Redis } from 'ioredis';
-import { PRESENCE_EVENTS, type PresenceChange, PresenceStore, parseChange } from './presence-store.js';
+import { type PresenceChange, PresenceStore } from './presence-store.js';
 
 /** Emits to this replica's sockets attached to the channel, except the user's own. */
 export type PresenceEmit = (event: 'presence:joined' | 'presence:left', channelId: string, user: UserRef) => void;
@@ -63,19 +63,15 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
 
   /**
    * Switches to cluster-wide presence on Redis: leases with heartbeat and
-   * reaper, the published changes feeding the views, and re-assertion and
-   * re-reading whenever Redis may have lost or missed something.
+   * reaper, and re-assertion and re-reading whenever Redis may have lost or
+   * missed something. The published changes come in through applyChange
+   * (ChannelBus).
    */
-  connect(pub: Redis, sub: Redis, instanceId: string) {
+  connect(pub: Redis, bus: Redis, instanceId: string) {
     const store = (this.store = new PresenceStore(pub, instanceId));
-    void sub.subscribe(PRESENCE_EVENTS);
-    sub.on('message', (channel: string, text: string) => {
-      const change = channel === PRESENCE_EVENTS ? parseChange(text) : null;
-      if (change) this.applyChange(change);
-    });
     pub.on('ready', () => this.reconnected());
-    // Changes published while the subscriber connection was away are lost to it.
-    sub.on('ready', () => this.scheduleConverge());
+    // Changes published while the topics' connection was away are lost to it.
+    bus.on('ready', () => this.scheduleConverge());
     const ttl = this.config.LEASE_TTL_MS;
     const every = (ms: number, fn: () => Promise<void>) => {
       const t = setInterval(() => void fn().catch(() => undefined), ms);

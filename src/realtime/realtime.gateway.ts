@@ -7,6 +7,7 @@ import { userRoom } from '../events/events.js';
 import type { TypedServer, TypedSocket } from '../events/sockets.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
 import { originAllowed } from './origin.js';
 import { PresenceService } from './presence.service.js';
@@ -27,6 +28,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly auth: AuthService,
     private readonly sockets: SocketServer,
     private readonly delivery: DeliveryService,
+    private readonly bus: ChannelBus,
     private readonly subscriptions: SubscriptionService,
     private readonly presence: PresenceService,
     private readonly reconciler: ReconcilerService,
@@ -39,14 +41,18 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   afterInit(io: TypedServer) {
     this.sockets.attach(io, !!this.redis);
-    this.delivery.listen();
     this.subscriptions.listen();
     this.presence.onEmit((event, channelId, user) => this.sockets.toChannel(channelId, event, { channelId, user }, user.id));
+    this.bus.listen({
+      message: (m) => this.delivery.offer(m, 'live'),
+      typing: (channelId, user) => this.sockets.toChannel(channelId, 'typing', { channelId, user }, user.id, true),
+      presence: (change) => this.presence.applyChange(change),
+    });
     const redis = this.redis;
     if (redis) {
-      this.presence.connect(redis.pub, redis.sub, this.instanceId);
-      // Redis back: whatever was published while it was away is filled in now, not at the next tick.
-      redis.sub.on('ready', () => void this.reconciler.runOnce());
+      this.presence.connect(redis.pub, redis.bus, this.instanceId);
+      // The topics back: whatever was published while they were away is filled in now, not at the next tick.
+      redis.bus.on('ready', () => void this.reconciler.runOnce());
     }
     io.use((socket, next) => {
       const reject = (reason: string) => {

@@ -5,6 +5,7 @@ import { EventsModule } from '../events/events.module.js';
 import { BROADCASTER, type Broadcaster, FANOUT_HEALTH, type FanoutHealth, PRESENCE_READER, type Port, type PresenceReader } from '../events/ports.js';
 import { MessagesModule } from '../messages/messages.module.js';
 import { RealtimeBroadcaster } from './broadcaster.js';
+import { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
 import { FanoutHealthService } from './fanout-health.service.js';
 import { PresenceService } from './presence.service.js';
@@ -23,6 +24,7 @@ import { SubscriptionsGateway } from './subscriptions.gateway.js';
   imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule, RedisModule],
   providers: [
     SocketServer,
+    ChannelBus,
     DeliveryService,
     PresenceService,
     SubscriptionService,

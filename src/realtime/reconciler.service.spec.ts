@@ -4,6 +4,7 @@ import type { MessageDto } from '../events/dto.js';
 import { JsonLogger } from '../logging/logger.js';
 import type { ChannelHead, MessagesReader } from '../messages/messages.reader.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import type { SocketServer } from './socket-server.js';
@@ -42,7 +43,8 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
   const sockets = { toChannel: (channelId: string, _e: string, m: MessageDto) => emitted.push({ channelId, seq: m.seq }) } as unknown as SocketServer;
   const config = loadConfig({ RECONCILE_MS: '60000' });
   const logger = new JsonLogger('t', 'silent');
-  const delivery = new DeliveryService(sockets, reader, new MetricsService(), config, logger);
+  const bus = { publishMessage: () => undefined } as unknown as ChannelBus;
+  const delivery = new DeliveryService(sockets, bus, reader, new MetricsService(), config, logger);
   const localUsers = new Map<string, string[]>();
   const subscriptions = {
     deletedHere: (id: string) => {

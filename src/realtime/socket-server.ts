@@ -21,9 +21,10 @@ export class SocketServer {
     return this.server;
   }
 
-  /** To this replica's sockets attached to the channel. */
-  toChannel<E extends ServerEvent>(channelId: string, event: E, payload: ServerEventPayload<E>, exceptUserId?: string) {
-    const room = this.server?.local.to(channelRoom(channelId));
+  /** To this replica's sockets attached to the channel (`volatile`: dropped for a socket that cannot take it now). */
+  toChannel<E extends ServerEvent>(channelId: string, event: E, payload: ServerEventPayload<E>, exceptUserId?: string, volatile = false) {
+    const local = this.server?.local;
+    const room = (volatile ? local?.volatile : local)?.to(channelRoom(channelId));
     if (!room) return;
     const target = exceptUserId ? room.except(userRoom(exceptUserId)) : room;
     (target.emit as (ev: string, p: unknown) => boolean)(event, payload);

@@ -4,10 +4,11 @@ import { badRequest, notFound } from '../common/errors.js';
 import { toAppError, unavailable } from '../common/unavailable.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { ChannelDto, UserRef } from '../events/dto.js';
-import { type RemovedReason, type SubscribeResult, channelRoom, userRoom } from '../events/events.js';
+import { type RemovedReason, type SubscribeResult, channelRoom } from '../events/events.js';
 import type { TypedSocket } from '../events/sockets.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { ChannelBus } from './channel-bus.js';
 import type { ChannelStream } from './channel-stream.js';
 import { DeliveryService } from './delivery.service.js';
 import { PresenceService } from './presence.service.js';
@@ -57,6 +58,7 @@ export class SubscriptionService {
     private readonly messages: MessagesService,
     private readonly delivery: DeliveryService,
     private readonly presence: PresenceService,
+    private readonly bus: ChannelBus,
     private readonly sockets: SocketServer,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -101,14 +103,15 @@ export class SubscriptionService {
     return [...new Set([...(this.byChannel.get(channelId)?.values() ?? [])].map((s) => s.socket.data.user.id))];
   }
 
-  /** Volatile, to the channel's sockets on every replica, not the sender's own; needs a subscription or access. */
+  /** Volatile, to the channel's sockets on every replica with some, not the sender's own; needs a subscription or access. */
   async typing(socket: TypedSocket, channelId: string): Promise<void> {
     const user = socket.data.user;
     if (!this.isSubscribed(socket, channelId)) {
       const allowed = await this.channels.canRead(channelId, user).then(() => true, () => false);
       if (!allowed) return;
     }
-    this.sockets.io?.to(channelRoom(channelId)).except(userRoom(user.id)).volatile.emit('typing', { channelId, user });
+    this.sockets.toChannel(channelId, 'typing', { channelId, user }, user.id, true);
+    this.bus.publishTyping(channelId, user);
   }
 
   revokeHere(channelId: string, userIds: string[], reason: RemovedReason): void {
@@ -129,6 +132,7 @@ export class SubscriptionService {
       this.tracking.delete(channelId);
       // Subscribes waiting on the stream fail NOT_FOUND; catch-up reads are discarded.
       this.delivery.untrack(channelId, t.stream);
+      this.bus.leave(channelId);
     }
     this.evict(channelId, () => true, 'deleted');
   }
@@ -219,13 +223,18 @@ export class SubscriptionService {
     let t = this.tracking.get(channelId);
     if (!t) {
       const created: Tracking = { refs: 0, ready: Promise.resolve() };
-      created.ready = Promise.all([this.delivery.track(channelId), this.presence.watch(channelId)]).then(([stream]) => {
-        created.stream = stream;
-      });
+      // The topic first: what is published after the head and the presence view are read must arrive here.
+      created.ready = this.bus
+        .join(channelId)
+        .then(() => Promise.all([this.delivery.track(channelId), this.presence.watch(channelId)]))
+        .then(([stream]) => {
+          created.stream = stream;
+        });
       created.ready.catch(() => {
         if (this.tracking.get(channelId) !== created) return;
         this.tracking.delete(channelId);
         this.presence.unwatch(channelId);
+        this.bus.leave(channelId);
       });
       this.tracking.set(channelId, (t = created));
     }
@@ -244,6 +253,7 @@ export class SubscriptionService {
     this.tracking.delete(channelId);
     this.delivery.untrack(channelId, t.stream);
     this.presence.unwatch(channelId);
+    this.bus.leave(channelId);
   }
 
   private add(socket: TypedSocket, channelId: string, tracking: Tracking): Sub {

@@ -28,8 +28,10 @@ export function guarded(client: Redis, onError: (command: string, err: unknown) 
 export interface RedisClients {
   /** Publishes and runs commands; fails fast while Redis is away (no offline queue). */
   pub: Redis;
-  /** Subscriber connection shared by the adapter and the canary; queues subscriptions until connected. */
+  /** The Socket.IO adapter's subscriber connection, and cache invalidations; queues subscriptions until connected. */
   sub: Redis;
+  /** Subscriber connection of the per-channel topics (realtime/channel-bus.ts) and the fan-out canary. */
+  bus: Redis;
   close(): Promise<void>;
 }
 
@@ -49,15 +51,19 @@ export function createRedisClients(url: string, logger: JsonLogger): RedisClient
   };
   const pub = new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'crosswire-pub' });
   const sub = new Redis(url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'crosswire-sub' });
+  const bus = new Redis(url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'crosswire-bus' });
   pub.on('error', logError('pub'));
   sub.on('error', logError('sub'));
-  const onGuardError = (command: string, err: unknown) => logError(`adapter ${command}`)(err as Error);
+  bus.on('error', logError('bus'));
+  const onGuardError = (command: string, err: unknown) => logError(`unawaited ${command}`)(err as Error);
   return {
     pub: guarded(pub, onGuardError),
     sub: guarded(sub, onGuardError),
+    bus: guarded(bus, onGuardError),
     async close() {
       pub.disconnect();
       sub.disconnect();
+      bus.disconnect();
     },
   };
 }
