@@ -8,6 +8,8 @@ import type { AppConfig } from '../config/config.js';
 import { originAllowed } from './origin.js';
 import type { RedisClients } from '../redis/redis-clients.js';
 
+const DISCONNECTS = Symbol('disconnect callbacks');
+
 type Handler = Pick<MessageMappingProperties, 'message' | 'callback'> & { isAckHandledManually?: boolean };
 
 /**
@@ -54,6 +56,17 @@ export class CrosswireIoAdapter extends IoAdapter {
    * kilobytes each on an idle connection; one listener per event that awaits
    * the handler and answers the ack does the same work.
    */
+  /** One `disconnect` listener per socket for every gateway, instead of one each. */
+  override bindClientDisconnect(socket: Socket, callback: (reason: string) => void): void {
+    const holder = socket as Socket & { [DISCONNECTS]?: Array<(reason: string) => void> };
+    const callbacks = holder[DISCONNECTS];
+    if (callbacks) return void callbacks.push(callback);
+    holder[DISCONNECTS] = [callback];
+    socket.once('disconnect', (reason: string) => {
+      for (const cb of holder[DISCONNECTS]!) cb(reason);
+    });
+  }
+
   override bindMessageHandlers(socket: Socket, handlers: Handler[]): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
       socket.on(String(message), (...args: unknown[]) => {

@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, type OnModuleDestroy } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import { AuthService } from '../auth/auth.service.js';
 import { toAppError } from '../common/unavailable.js';
@@ -9,6 +9,7 @@ import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
+import { Expiries } from './expiries.js';
 import { originAllowed } from './origin.js';
 import { PresenceService } from './presence.service.js';
 import { ReconcilerService } from './reconciler.service.js';
@@ -17,12 +18,10 @@ import type { RedisClients } from '../redis/redis-clients.js';
 import { SocketServer } from './socket-server.js';
 import { SubscriptionService } from './subscription.service.js';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Connection lifecycle: handshake checks, the user room, `session`, token expiry; wires the realtime services to the server. */
 @WebSocketGateway()
-export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
-  private readonly expiry = new WeakMap<TypedSocket, NodeJS.Timeout>();
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+  private readonly expiries = new Expiries((socket) => socket.disconnect(true));
 
   constructor(
     private readonly auth: AuthService,
@@ -82,22 +81,19 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     const { user, tokenExp } = socket.data;
     void socket.join(userRoom(user.id));
     socket.emit('session', { userId: user.id, replicaId: this.config.REPLICA_ID });
-    this.armExpiry(socket, tokenExp);
-    // Still connected while `disconnecting` runs; subscribes in progress see it gone right after.
-    socket.on('disconnecting', () => this.subscriptions.disconnected(socket));
+    this.expiries.add(socket, tokenExp);
     this.logger.event('debug', 'socket connected', { socketId: socket.id, userId: user.id });
   }
 
-  /** Disconnects the socket when its token expires (timers cap near 24.8 days, so re-arm). */
-  private armExpiry(socket: TypedSocket, exp: number) {
-    const ms = exp * 1000 - Date.now();
-    const timer = setTimeout(() => (ms > MAX_TIMER_MS ? this.armExpiry(socket, exp) : socket.disconnect(true)), Math.min(Math.max(ms, 0), MAX_TIMER_MS));
-    this.expiry.set(socket, timer);
-  }
-
+  /** Subscribes still in progress see the socket gone (`connected` is false by now) and stop. */
   handleDisconnect(socket: TypedSocket) {
     this.metrics.socketsOpen.dec();
-    clearTimeout(this.expiry.get(socket));
+    this.expiries.remove(socket, socket.data.tokenExp);
+    this.subscriptions.disconnected(socket);
     this.logger.event('debug', 'socket disconnected', { socketId: socket.id });
+  }
+
+  onModuleDestroy() {
+    this.expiries.stop();
   }
 }
