@@ -46,4 +46,3 @@ export type ServerEvent = keyof ServerToClientEvents;
 export type ServerEventPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
 
 export const channelRoom = (channelId: string) => `channel:${channelId}`;
-export const userRoom = (userId: string) => `user:${userId}`;

@@ -8,9 +8,19 @@ import type { AppConfig } from '../config/config.js';
 import { originAllowed } from './origin.js';
 import type { RedisClients } from '../redis/redis-clients.js';
 
-const DISCONNECTS = Symbol('disconnect callbacks');
-
 type Handler = Pick<MessageMappingProperties, 'message' | 'callback'> & { isAckHandledManually?: boolean };
+
+/** What the gateways bound on one socket. */
+interface Own {
+  handlers: Record<string, Handler['callback']>;
+  disconnects: Array<(reason: string) => void>;
+}
+const OWN = Symbol('gateway bindings');
+type Holder = Socket & { [OWN]?: Own };
+
+function onDisconnect(this: Holder, reason: string) {
+  for (const cb of this[OWN]!.disconnects) cb(reason);
+}
 
 /**
  * Socket.IO server options that depend on configuration (decorators are
@@ -18,6 +28,8 @@ type Handler = Pick<MessageMappingProperties, 'message' | 'callback'> & { isAckH
  */
 export class CrosswireIoAdapter extends IoAdapter {
   private readonly log = new Logger('CrosswireIoAdapter');
+  /** One listener function per event, shared by every socket. */
+  private readonly listeners = new Map<string, (this: Socket, ...args: unknown[]) => void>();
 
   constructor(
     app: INestApplicationContext,
@@ -51,30 +63,39 @@ export class CrosswireIoAdapter extends IoAdapter {
     return server;
   }
 
-  /**
-   * Nest's version builds an rxjs pipeline per handler per socket, several
-   * kilobytes each on an idle connection; one listener per event that awaits
-   * the handler and answers the ack does the same work.
-   */
-  /** One `disconnect` listener per socket for every gateway, instead of one each. */
+  // Nest binds, per socket, an rxjs pipeline for each handler and a
+  // `disconnect` listener for each gateway: kilobytes on every idle
+  // connection. Here each event has one listener function shared by every
+  // socket (`this` is the socket), which finds that socket's handler in one
+  // small table.
+
   override bindClientDisconnect(socket: Socket, callback: (reason: string) => void): void {
-    const holder = socket as Socket & { [DISCONNECTS]?: Array<(reason: string) => void> };
-    const callbacks = holder[DISCONNECTS];
-    if (callbacks) return void callbacks.push(callback);
-    holder[DISCONNECTS] = [callback];
-    socket.once('disconnect', (reason: string) => {
-      for (const cb of holder[DISCONNECTS]!) cb(reason);
-    });
+    const own = this.table(socket);
+    if (own.disconnects.push(callback) === 1) socket.on('disconnect', onDisconnect);
   }
 
   override bindMessageHandlers(socket: Socket, handlers: Handler[]): void {
+    const own = this.table(socket);
     for (const { message, callback, isAckHandledManually } of handlers) {
-      socket.on(String(message), (...args: unknown[]) => {
-        // As rxjs' fromEvent hands them to Nest: one argument alone, several as an array.
-        const { data, ack } = this.mapPayload(args.length > 1 ? args : args[0]) as { data: unknown; ack?: (answer: unknown) => void };
-        void this.handle(socket, callback, data, ack, isAckHandledManually);
-      });
+      const event = String(message);
+      own.handlers[event] = callback;
+      let listener = this.listeners.get(event);
+      if (!listener) {
+        const adapter = this;
+        listener = function (this: Socket, ...args: unknown[]) {
+          // As rxjs' fromEvent hands them to Nest: one argument alone, several as an array.
+          const { data, ack } = adapter.mapPayload(args.length > 1 ? args : args[0]) as { data: unknown; ack?: (answer: unknown) => void };
+          void adapter.handle(this, (this as Holder)[OWN]!.handlers[event], data, ack, isAckHandledManually);
+        };
+        this.listeners.set(event, listener);
+      }
+      socket.on(event, listener);
     }
+  }
+
+  private table(socket: Socket): Own {
+    const holder = socket as Holder;
+    return (holder[OWN] ??= { handlers: {}, disconnects: [] });
   }
 
   private async handle(socket: Socket, callback: Handler['callback'], data: unknown, ack: ((answer: unknown) => void) | undefined, manual?: boolean) {

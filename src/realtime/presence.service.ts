@@ -4,6 +4,7 @@ import type { UserRef } from '../events/dto.js';
 import type { PresenceReader } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import type { Redis } from 'ioredis';
+import { type OneOrMany, add, has, members, remove } from './one-or-many.js';
 import { type PresenceChange, PresenceStore } from './presence-store.js';
 
 /** Emits to this replica's sockets attached to the channel, except the user's own. */
@@ -11,7 +12,8 @@ export type PresenceEmit = (event: 'presence:joined' | 'presence:left', channelI
 
 interface Entry {
   user: UserRef;
-  sockets: Set<string>;
+  /** Its socket ids here; undefined once the last has left (the grace may still run). */
+  sockets: OneOrMany<string> | undefined;
   leaving?: NodeJS.Timeout;
 }
 
@@ -93,10 +95,10 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     if (entry) {
       clearTimeout(entry.leaving);
       entry.leaving = undefined;
-      entry.sockets.add(socketId);
+      entry.sockets = add(entry.sockets, socketId);
       return;
     }
-    users.set(user.id, { user, sockets: new Set([socketId]) });
+    users.set(user.id, { user, sockets: socketId });
     const local = () => this.applyChange({ kind: 'joined', channelId, user });
     // On success the store publishes the change, which reaches every view, this one included.
     if (this.store?.ready) this.store.join(channelId, user).catch(local);
@@ -106,11 +108,13 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
   /** `graceMs` 0 for a revocation: the user is gone at once. */
   leave(channelId: string, userId: string, socketId: string, graceMs = this.config.PRESENCE_GRACE_MS): void {
     const entry = this.local.get(channelId)?.get(userId);
-    if (!entry || !entry.sockets.delete(socketId) || entry.sockets.size > 0) return;
+    if (!entry || !has(entry.sockets, socketId)) return;
+    entry.sockets = remove(entry.sockets, socketId);
+    if (entry.sockets !== undefined) return;
     clearTimeout(entry.leaving);
     const finish = () => {
       const users = this.local.get(channelId);
-      if (users?.get(userId) !== entry || entry.sockets.size > 0) return;
+      if (users?.get(userId) !== entry || entry.sockets !== undefined) return;
       users.delete(userId);
       if (users.size === 0) this.local.delete(channelId);
       const local = () => this.applyChange({ kind: 'left', channelId, user: entry.user });
@@ -136,6 +140,11 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
 
   unwatch(channelId: string): void {
     this.views.delete(channelId);
+  }
+
+  /** The user's sockets here subscribed to the channel (those inside its grace included). */
+  socketsOf(channelId: string, userId: string): string[] {
+    return members(this.local.get(channelId)?.get(userId)?.sockets);
   }
 
   /** The view: who this replica's sockets of the channel have been told is online. */

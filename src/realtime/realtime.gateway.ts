@@ -3,7 +3,6 @@ import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit,
 import { AuthService } from '../auth/auth.service.js';
 import { toAppError } from '../common/unavailable.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { userRoom } from '../events/events.js';
 import type { TypedServer, TypedSocket } from '../events/sockets.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -18,7 +17,7 @@ import type { RedisClients } from '../redis/redis-clients.js';
 import { SocketServer } from './socket-server.js';
 import { SubscriptionService } from './subscription.service.js';
 
-/** Connection lifecycle: handshake checks, the user room, `session`, token expiry; wires the realtime services to the server. */
+/** Connection lifecycle: handshake checks, `session`, token expiry; wires the realtime services to the server. */
 @WebSocketGateway()
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
   private readonly expiries = new Expiries((socket) => socket.disconnect(true));
@@ -41,10 +40,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   afterInit(io: TypedServer) {
     this.sockets.attach(io, !!this.redis);
     this.subscriptions.listen();
-    this.presence.onEmit((event, channelId, user) => this.sockets.toChannel(channelId, event, { channelId, user }, user.id));
+    // Presence and typing never go to the user's own sockets.
+    const others = (channelId: string, userId: string) => this.presence.socketsOf(channelId, userId);
+    this.presence.onEmit((event, channelId, user) => this.sockets.toChannel(channelId, event, { channelId, user }, others(channelId, user.id)));
     this.bus.listen({
       message: (m) => this.delivery.offer(m, 'live'),
-      typing: (channelId, user) => this.sockets.toChannel(channelId, 'typing', { channelId, user }, user.id, true),
+      typing: (channelId, user) => this.sockets.toChannel(channelId, 'typing', { channelId, user }, others(channelId, user.id), true),
       presence: (change) => this.presence.applyChange(change),
     });
     const redis = this.redis;
@@ -65,6 +66,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         ({ user, exp }) => {
           socket.data.user = user;
           socket.data.tokenExp = exp;
+          // A bearer token kept in memory for the connection's life serves nobody.
+          delete (socket.handshake.auth as { token?: unknown }).token;
           next();
         },
         (e: unknown) => {
@@ -79,7 +82,6 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.metrics.socketConnections.inc();
     this.metrics.socketsOpen.inc();
     const { user, tokenExp } = socket.data;
-    void socket.join(userRoom(user.id));
     socket.emit('session', { userId: user.id, replicaId: this.config.REPLICA_ID });
     this.expiries.add(socket, tokenExp);
     this.logger.event('debug', 'socket connected', { socketId: socket.id, userId: user.id });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type ServerEvent, type ServerEventPayload, channelRoom, userRoom } from '../events/events.js';
+import { type ServerEvent, type ServerEventPayload, channelRoom } from '../events/events.js';
 import type { InterServerEvents, TypedServer, TypedSocket } from '../events/sockets.js';
 
 /**
@@ -21,12 +21,15 @@ export class SocketServer {
     return this.server;
   }
 
-  /** To this replica's sockets attached to the channel (`volatile`: dropped for a socket that cannot take it now). */
-  toChannel<E extends ServerEvent>(channelId: string, event: E, payload: ServerEventPayload<E>, exceptUserId?: string, volatile = false) {
+  /**
+   * To this replica's sockets attached to the channel but those in `except`
+   * (socket ids); `volatile`: dropped for a socket that cannot take it now.
+   */
+  toChannel<E extends ServerEvent>(channelId: string, event: E, payload: ServerEventPayload<E>, except: string[] = [], volatile = false) {
     const local = this.server?.local;
     const room = (volatile ? local?.volatile : local)?.to(channelRoom(channelId));
     if (!room) return;
-    const target = exceptUserId ? room.except(userRoom(exceptUserId)) : room;
+    const target = except.length ? room.except(except) : room;
     (target.emit as (ev: string, p: unknown) => boolean)(event, payload);
   }
 

@@ -19,6 +19,8 @@ interface Tracking {
   refs: number;
   ready: Promise<void>;
   stream?: ChannelStream;
+  /** The room's name, one string for all its sockets. */
+  room: string;
 }
 
 /** A socket's subscription: access checked, presence joined; attached while it gets live messages. */
@@ -46,7 +48,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 @Injectable()
 export class SubscriptionService {
-  private readonly bySocket = new Map<string, Map<string, Sub>>();
+  /** Per socket its subscription, or a map of them by channel once it has two. */
+  private readonly bySocket = new Map<string, Sub | Map<string, Sub>>();
   private readonly byChannel = new Map<string, Map<string, Sub>>();
   /** Sockets with a subscribe in progress, per channel: an eviction must wait for them too. */
   private readonly inFlight = new Map<string, Map<string, TypedSocket>>();
@@ -91,7 +94,8 @@ export class SubscriptionService {
 
   /** Called on `disconnecting`: subscribes in progress see the socket gone and stop. */
   disconnected(socket: TypedSocket): void {
-    for (const sub of [...(this.bySocket.get(socket.id)?.values() ?? [])]) this.end(sub);
+    const mine = this.bySocket.get(socket.id);
+    for (const sub of mine instanceof Map ? [...mine.values()] : mine ? [mine] : []) this.end(sub);
   }
 
   isSubscribed(socket: TypedSocket, channelId: string): boolean {
@@ -110,7 +114,7 @@ export class SubscriptionService {
       const allowed = await this.channels.canRead(channelId, user).then(() => true, () => false);
       if (!allowed) return;
     }
-    this.sockets.toChannel(channelId, 'typing', { channelId, user }, user.id, true);
+    this.sockets.toChannel(channelId, 'typing', { channelId, user }, this.presence.socketsOf(channelId, user.id), true);
     this.bus.publishTyping(channelId, user);
   }
 
@@ -222,7 +226,7 @@ export class SubscriptionService {
   private async hold(channelId: string): Promise<Tracking> {
     let t = this.tracking.get(channelId);
     if (!t) {
-      const created: Tracking = { refs: 0, ready: Promise.resolve() };
+      const created: Tracking = { refs: 0, ready: Promise.resolve(), room: channelRoom(channelId) };
       // The topic first: what is published after the head and the presence view are read must arrive here.
       created.ready = this.bus
         .join(channelId)
@@ -258,8 +262,10 @@ export class SubscriptionService {
 
   private add(socket: TypedSocket, channelId: string, tracking: Tracking): Sub {
     const sub: Sub = { socket, channelId, attached: false, tracking };
-    const mine = this.bySocket.get(socket.id) ?? new Map<string, Sub>();
-    this.bySocket.set(socket.id, mine.set(channelId, sub));
+    const mine = this.bySocket.get(socket.id);
+    if (!mine) this.bySocket.set(socket.id, sub);
+    else if (mine instanceof Map) mine.set(channelId, sub);
+    else this.bySocket.set(socket.id, new Map([[mine.channelId, mine], [channelId, sub]]));
     const theirs = this.byChannel.get(channelId) ?? new Map<string, Sub>();
     this.byChannel.set(channelId, theirs.set(socket.id, sub));
     this.presence.join(channelId, socket.data.user, socket.id);
@@ -268,20 +274,23 @@ export class SubscriptionService {
 
   private attach(sub: Sub) {
     sub.attached = true;
-    void sub.socket.join(channelRoom(sub.channelId));
+    void sub.socket.join(sub.tracking.room);
   }
 
   private detach(sub: Sub) {
     sub.attached = false;
-    void sub.socket.leave(channelRoom(sub.channelId));
+    void sub.socket.leave(sub.tracking.room);
   }
 
   /** Ends a subscription; a notice is sent before the socket leaves the room, so nothing follows it. */
   private end(sub: Sub, notice?: Notice, graceMs?: number) {
     const { socket, channelId } = sub;
     if (this.get(socket, channelId) !== sub) return;
-    this.bySocket.get(socket.id)?.delete(channelId);
-    if (this.bySocket.get(socket.id)?.size === 0) this.bySocket.delete(socket.id);
+    const mine = this.bySocket.get(socket.id);
+    if (mine instanceof Map) {
+      mine.delete(channelId);
+      if (mine.size === 1) this.bySocket.set(socket.id, mine.values().next().value!);
+    } else this.bySocket.delete(socket.id);
     this.byChannel.get(channelId)?.delete(socket.id);
     if (this.byChannel.get(channelId)?.size === 0) this.byChannel.delete(channelId);
     if (notice === 'deleted') socket.emit('channel:deleted', { channelId });
@@ -305,7 +314,8 @@ export class SubscriptionService {
   }
 
   private get(socket: TypedSocket, channelId: string): Sub | undefined {
-    return this.bySocket.get(socket.id)?.get(channelId);
+    const mine = this.bySocket.get(socket.id);
+    return mine instanceof Map ? mine.get(channelId) : mine?.channelId === channelId ? mine : undefined;
   }
 
   private serialize(socket: TypedSocket, channelId: string, op: () => Promise<void>): Promise<void> {
