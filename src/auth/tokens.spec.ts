@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { TokenSigner } from './tokens.js';
 
@@ -11,6 +12,19 @@ describe('TokenSigner', () => {
     const claims = await signer.verify(token);
     expect(claims?.sub).toBe('u1');
     expect(claims!.exp - Date.now() / 1000).toBeGreaterThan(55);
+  });
+
+  it('a verified token is remembered, and refused once it expires', async () => {
+    const key = new TextEncoder().encode(secret);
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u2').setExpirationTime(exp).sign(key);
+    expect(await signer.verify(token)).toEqual({ sub: 'u2', exp });
+    jest.useFakeTimers({ now: exp * 1000 + 1, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      expect(await signer.verify(token)).toBeNull();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('refuses a token signed with another secret', async () => {

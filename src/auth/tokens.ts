@@ -5,9 +5,17 @@ export interface TokenClaims {
   exp: number;
 }
 
-/** HS256 only: `algorithms` pins it, so `none` and RS/HS confusion are refused. */
+/** Verified tokens kept, at most, so a client's every request does not pay WebCrypto again. */
+const VERIFIED_MAX = 10_000;
+
+/**
+ * HS256 only: `algorithms` pins it, so `none` and RS/HS confusion are refused.
+ * A signature, once verified, stays valid: verified tokens are remembered
+ * (bounded) and only their expiry is checked again.
+ */
 export class TokenSigner {
   private readonly key: Uint8Array;
+  private readonly verified = new Map<string, TokenClaims>();
 
   constructor(
     secret: string,
@@ -28,10 +36,15 @@ export class TokenSigner {
   /** Returns the claims, or null for a missing, forged, expired or malformed token. */
   async verify(token: unknown): Promise<TokenClaims | null> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
+    const known = this.verified.get(token);
+    if (known) return known.exp > Date.now() / 1000 ? known : null;
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
       if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
-      return { sub: payload.sub, exp: payload.exp };
+      const claims = { sub: payload.sub, exp: payload.exp };
+      if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, claims);
+      return claims;
     } catch {
       return null;
     }

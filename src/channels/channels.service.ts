@@ -40,11 +40,12 @@ export class ChannelsService {
    */
   async canRead(channelId: string, user: UserRef): Promise<void> {
     const access = await this.readAccess.get(channelId, user.id, async () => {
-      const { rows } = await this.db.pool.query<{ visibility: 'public' | 'private'; member: boolean }>(
-        `SELECT c.visibility::text AS visibility, EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = $2) AS member
-           FROM channels c WHERE c.id = $1`,
-        [channelId, user.id],
-      );
+      const { rows } = await this.db.pool.query<{ visibility: 'public' | 'private'; member: boolean }>({
+        name: 'channel-read-access',
+        text: `SELECT c.visibility::text AS visibility, EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = $2) AS member
+                 FROM channels c WHERE c.id = $1`,
+        values: [channelId, user.id],
+      });
       return rows[0] ?? null;
     });
     if (!access || (access.visibility === 'private' && !access.member)) throw notFound('channel');

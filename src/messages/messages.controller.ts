@@ -10,6 +10,7 @@ import { historyQuerySchema, type HistoryQuery, publishBodySchema, type PublishI
 import { MessagesService } from './messages.service.js';
 
 const idPipe = new ZodPipe(channelIdParam, 'path');
+const IMMUTABLE_MAX_AGE_S = 86_400;
 
 @ApiTags('messages')
 @ApiBearerAuth()
@@ -22,8 +23,17 @@ export class MessagesController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiQueryFrom(historyQuerySchema)
   @ApiOutcomes(200, 400, 401, 404)
-  history(@Param(idPipe) { id }: { id: string }, @Query(new ZodPipe(historyQuerySchema, 'query')) query: HistoryQuery, @CurrentUser() user: UserRef) {
-    return this.messages.history(id, query, user);
+  async history(
+    @Param(idPipe) { id }: { id: string },
+    @Query(new ZodPipe(historyQuerySchema, 'query')) query: HistoryQuery,
+    @CurrentUser() user: UserRef,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    const page = await this.messages.history(id, query, user);
+    res.type('application/json');
+    // A page every seq of which is committed never changes: the client may keep it. Others are revalidated (ETag).
+    res.setHeader('Cache-Control', page.immutable ? `private, max-age=${IMMUTABLE_MAX_AGE_S}, immutable` : 'private, no-cache');
+    return page.json;
   }
 
   @Post()

@@ -25,11 +25,12 @@ const toDto = (r: Row): MessageDto => ({
 
 /** Messages with seq in (after, upTo], oldest first, at most `limit`. */
 export async function readRange(pool: pg.Pool, channelId: string, after: number, upTo: number, limit: number): Promise<MessageDto[]> {
-  const { rows } = await pool.query<Row>(
-    `SELECT m.id, m.channel_id, m.seq::text AS seq, m.author_id, m.body, m.client_msg_id, m.created_at
-       FROM messages m WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq LIMIT $4`,
-    [channelId, after, upTo, limit],
-  );
+  const { rows } = await pool.query<Row>({
+    name: 'message-range',
+    text: `SELECT m.id, m.channel_id, m.seq::text AS seq, m.author_id, m.body, m.client_msg_id, m.created_at
+             FROM messages m WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq LIMIT $4`,
+    values: [channelId, after, upTo, limit],
+  });
   return rows.map(toDto);
 }
 
@@ -64,26 +65,44 @@ export interface HistoryWindow {
   limit: number;
 }
 
+export interface HistoryPage {
+  /** `{"items":[…],"lastSeq":n}`, written here: message bodies go from Postgres to the wire without a parse. */
+  json: string;
+  lastSeq: number;
+  /** Whether this exact request can never answer otherwise (every seq it covers is committed; seqs never change). */
+  immutable: boolean;
+}
+
 /**
  * History in one round trip: the page (ascending) and the channel's lastSeq
  * (at least the highest seq returned); null when the channel is gone.
  */
-export async function readHistory(pool: pg.Pool, channelId: string, w: HistoryWindow): Promise<{ items: MessageDto[]; lastSeq: number } | null> {
+export async function readHistory(pool: pg.Pool, channelId: string, w: HistoryWindow): Promise<HistoryPage | null> {
   // Without afterSeq the page is the newest `limit` below beforeSeq: read downwards, then reverse.
   const ascending = w.afterSeq !== undefined;
-  const { rows } = await pool.query<Row & { last_seq: string }>(
-    `SELECT c.last_seq::text AS last_seq, m.id, m.channel_id, m.seq::text AS seq, m.author_id, m.body, m.client_msg_id, m.created_at
+  // Named: each connection plans it once (the read path's hottest query).
+  const { rows } = await pool.query<{ last_seq: string; id: string | null; seq: string; author_id: string; body: string; client_msg_id: string | null; created_at: string }>({
+    name: ascending ? 'history-asc' : 'history-desc',
+    text: `SELECT c.last_seq::text AS last_seq, m.id, m.seq::text AS seq, m.author_id, m.body::text AS body, m.client_msg_id,
+            to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
        FROM channels c
        LEFT JOIN LATERAL (
          SELECT * FROM messages WHERE channel_id = c.id AND seq > $2 AND seq < $3
          ORDER BY seq ${ascending ? 'ASC' : 'DESC'} LIMIT $4
        ) m ON true
       WHERE c.id = $1`,
-    [channelId, w.afterSeq ?? 0, w.beforeSeq ?? Number.MAX_SAFE_INTEGER, w.limit],
-  );
+    values: [channelId, w.afterSeq ?? 0, w.beforeSeq ?? Number.MAX_SAFE_INTEGER, w.limit],
+  });
   if (rows.length === 0) return null;
-  const items = rows.filter((r) => r.id !== null).map(toDto);
-  if (!ascending) items.reverse();
-  const newest = items.length ? items[items.length - 1].seq : 0;
-  return { items, lastSeq: Math.max(Number(rows[0].last_seq), newest) };
+  const found = rows.filter((r) => r.id !== null);
+  if (!ascending) found.reverse();
+  const items = found.map(
+    (r) =>
+      `{"id":"${r.id}","channelId":"${channelId}","seq":${r.seq},"authorId":"${r.author_id}","body":${r.body},` +
+      `"clientMsgId":${r.client_msg_id === null ? 'null' : JSON.stringify(r.client_msg_id)},"createdAt":"${r.created_at}"}`,
+  );
+  const newest = found.length ? Number(found[found.length - 1].seq) : 0;
+  const lastSeq = Math.max(Number(rows[0].last_seq), newest);
+  const immutable = w.beforeSeq !== undefined ? w.beforeSeq - 1 <= lastSeq : w.afterSeq !== undefined && w.afterSeq + w.limit <= lastSeq;
+  return { json: `{"items":[${items.join(',')}],"lastSeq":${lastSeq}}`, lastSeq, immutable };
 }

@@ -9,7 +9,7 @@ import { ChannelsService } from '../channels/channels.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { KeyedBatcher } from './keyed-batcher.js';
 import { type Publish, type Published, commitBatch } from './publish-batch.js';
-import { readHistory, readRange } from './messages.reader.js';
+import { type HistoryPage, readHistory, readRange } from './messages.reader.js';
 import type { HistoryQuery, PublishInput } from './messages.schemas.js';
 
 export const MISSED_LIMIT = 500;
@@ -60,7 +60,7 @@ export class MessagesService {
   }
 
   /** Access from the read-access cache, then one query: an authenticated history read is one round trip. */
-  async history(channelId: string, query: HistoryQuery, user: UserRef): Promise<{ items: MessageDto[]; lastSeq: number }> {
+  async history(channelId: string, query: HistoryQuery, user: UserRef): Promise<HistoryPage> {
     await this.channels.canRead(channelId, user);
     const page = await readHistory(this.db.pool, channelId, query);
     if (!page) throw notFound('channel');

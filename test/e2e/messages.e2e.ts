@@ -155,4 +155,26 @@ describe('messages: publish, idempotency, history', () => {
       expect(res.body.details.length).toBeGreaterThan(0);
     }
   });
+
+  it('history: items are exactly what was published, and a page every seq of which is committed may be cached by the client; others are revalidated', async () => {
+    const channelId = await newChannel('cache');
+    const published = [];
+    for (const body of [{ t: 'é ü \u2028 "q" \\' }, null, [1, 2.5, { k: true }], 'plain']) {
+      published.push((await call('POST', `/api/channels/${channelId}/messages`, { body, clientMsgId: `c${published.length}` }, alice.token)).body);
+    }
+    const get = (q: string) => call('GET', `/api/channels/${channelId}/messages${q}`, undefined, bob.token);
+    const all = await get('');
+    expect(all.body).toEqual({ items: published, lastSeq: 4 });
+    expect(all.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const cache = async (q: string) => (await get(q)).headers.get('cache-control');
+    const immutable = 'private, max-age=86400, immutable';
+    expect(await cache('')).toBe('private, no-cache'); // the latest page grows
+    expect(await cache('?beforeSeq=5')).toBe(immutable); // every seq below 5 is committed
+    expect(await cache('?beforeSeq=6')).toBe('private, no-cache'); // seq 5 is still to come
+    expect(await cache('?afterSeq=1&limit=3')).toBe(immutable); // 2, 3, 4: full
+    expect(await cache('?afterSeq=2&limit=3')).toBe('private, no-cache'); // 3, 4 and room for 5
+    expect(await cache('?afterSeq=1&beforeSeq=4')).toBe(immutable);
+    // Access is still checked on every request that reaches the hub.
+    expect((await call('GET', `/api/channels/${channelId}/messages?beforeSeq=5`)).status).toBe(401);
+  });
 });
