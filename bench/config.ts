@@ -16,6 +16,10 @@ export interface Options {
   generators: number;
   /** Profile the hub where a target fails: full runs unless --no-profile; quick ones with --profile. */
   profile: boolean;
+  /** Profile every profiled load, passing targets' included (--profile-all). */
+  profileAll: boolean;
+  /** A previous results file whose target figures the report shows beside this run's (--before). */
+  before?: string;
   argv: string[];
 }
 
@@ -40,7 +44,7 @@ export function profileFor(quick: boolean): Profile {
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[], root: string): Options {
-  const opts: Options = { quick: false, only: [], out: path.join(root, 'bench', 'results'), writeReport: false, keepTemp: false, generators: 3, profile: true, argv };
+  const opts: Options = { quick: false, only: [], out: path.join(root, 'bench', 'results'), writeReport: false, keepTemp: false, generators: 3, profile: true, profileAll: false, argv };
   let outGiven = false;
   let forceProfile = false;
   for (let i = 0; i < argv.length; i++) {
@@ -65,6 +69,8 @@ export function parseArgs(argv: string[], root: string): Options {
     } else if (a === '--keep-temp') opts.keepTemp = true;
     else if (a === '--no-profile') opts.profile = false;
     else if (a === '--profile') forceProfile = true;
+    else if (a === '--profile-all') forceProfile = opts.profileAll = true;
+    else if (a === '--before') opts.before = path.resolve(root, value());
     else if (a === '--help' || a === '-h') throw new UsageError(USAGE);
     else throw new UsageError(`unknown argument ${a}\n${USAGE}`);
   }
@@ -73,7 +79,9 @@ export function parseArgs(argv: string[], root: string): Options {
   return opts;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile]
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile|--profile-all] [--before FILE]
   --quick     short steps and small loads (under 3 minutes); results only
   --only      run these scenarios; results only
-  --out DIR   write results/<date>.json under DIR instead of bench/results (never the committed report)`;
+  --out DIR   write results/<date>.json under DIR instead of bench/results (never the committed report)
+  --profile-all   profile the hub under every profiled load, not only where a target fails
+  --before FILE   a previous results file: the report shows its target figures beside this run's`;

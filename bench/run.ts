@@ -8,7 +8,7 @@ import { Listr } from 'listr2';
 import { isEntry } from '../scripts/entry.js';
 import { type Options, parseArgs, profileFor, SCENARIOS, UsageError } from './config.js';
 import { machineInfo } from './report/machine.js';
-import { type Results, writeResults } from './report/results.js';
+import { type Results, readResults, writeResults } from './report/results.js';
 import { renderTable } from './report/table.js';
 import type { Ctx, ScenarioResult } from './scenarios/context.js';
 import { machineCores } from './scenarios/context.js';
@@ -76,13 +76,13 @@ async function run(opts: Options): Promise<number> {
           },
         })),
         {
-          title: 'Profiling the hub where a target fails',
+          title: opts.profileAll ? 'Profiling the hub under each profiled load' : 'Profiling the hub where a target fails',
           enabled: () => opts.profile,
           task: async (_: unknown, task: { output: string; title: string }) => {
             const partial = { scenarios } as Results;
             judge(partial);
             const loads = new Map<ProfileLoad, string>();
-            for (const t of partial.targets) if (t.pass === false && PROFILE_FOR[t.id] && !loads.has(PROFILE_FOR[t.id]!)) loads.set(PROFILE_FOR[t.id]!, t.text);
+            for (const t of partial.targets) if ((opts.profileAll || t.pass === false) && PROFILE_FOR[t.id] && !loads.has(PROFILE_FOR[t.id]!)) loads.set(PROFILE_FOR[t.id]!, t.text);
             for (const [load, target] of loads) {
               task.output = `${load} (${target})`;
               profiles.push(await profileHub(ctx(), load, target));
@@ -113,6 +113,7 @@ async function run(opts: Options): Promise<number> {
       targets: [],
       claims: [],
       profiles,
+      ...(opts.before ? { before: earlierTargets(opts.before, ROOT) } : {}),
     };
     judge(results);
     const file = writeResults(opts.out, results);
@@ -129,6 +130,13 @@ async function run(opts: Options): Promise<number> {
     // After a signal this awaits the stop the handler started (it exits once done).
     await topo.stop(opts.keepTemp);
   }
+}
+
+/** An earlier run's targets, judged by today's rules, for the report's before/after column. */
+function earlierTargets(file: string, root: string): NonNullable<Results['before']> {
+  const earlier = readResults(file);
+  judge(earlier);
+  return { file: path.relative(root, file), startedAt: earlier.startedAt, command: earlier.command, targets: earlier.targets };
 }
 
 async function main(): Promise<void> {

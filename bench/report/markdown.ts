@@ -28,6 +28,25 @@ export function stepTable(steps: StepResult[], extra: Array<[string, (s: StepRes
   );
 }
 
+const verdict = (pass: boolean | null | undefined) => (pass == null ? 'n/a' : pass ? '**PASS**' : '**FAIL**');
+
+/** This run's targets, and with --before the earlier run's figure for each. */
+function targetsTable(r: Results): string[] {
+  if (!r.before) return [table(['target', 'measured', 'result', 'note'], r.targets.map((t) => [t.text, t.measured, verdict(t.pass), t.note]))];
+  const earlier = new Map(r.before.targets.map((t) => [t.id, t]));
+  return [
+    `Before: \`${r.before.command}\` of ${r.before.startedAt.slice(0, 16).replace('T', ' ')} UTC (\`${r.before.file}\`), the same machine, before the performance work.`,
+    '',
+    table(
+      ['target', 'before', 'after (this run)', 'result', 'note'],
+      r.targets.map((t) => {
+        const b = earlier.get(t.id);
+        return [t.text, b ? `${b.measured} (${verdict(b.pass)})` : '–', t.measured, verdict(t.pass), t.note];
+      }),
+    ),
+  ];
+}
+
 function profileSection(p: ProfileResult): string {
   return [
     `### ${p.target}`,
@@ -67,11 +86,20 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     '',
     '## Targets of the performance issue',
     '',
-    table(['target', 'measured', 'result', 'note'], r.targets.map((t) => [t.text, t.measured, t.pass === null ? 'n/a' : t.pass ? '**PASS**' : '**FAIL**', t.note])),
+    ...targetsTable(r),
     '',
   ];
   const profiles = r.profiles ?? [];
-  if (profiles.length) out.push('## Profiles where a target fails', '', 'The top of a CPU profile of one replica under the load of the failing target.', '', ...profiles.map(profileSection).flatMap((s) => [s, '']));
+  if (profiles.length) {
+    const all = r.command.includes('--profile-all');
+    out.push(
+      all ? '## Profiles' : '## Profiles where a target fails',
+      '',
+      all ? 'The top of a CPU profile of one replica under each profiled load.' : 'The top of a CPU profile of one replica under the load of the failing target.',
+      '',
+      ...profiles.map(profileSection).flatMap((s) => [s, '']),
+    );
+  }
   out.push(
     '## How to read the tables',
     '',

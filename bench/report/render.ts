@@ -1,11 +1,11 @@
 // Re-renders docs/benchmark.md and its charts from a results file, without
 // running anything (verdicts are derived again and written back to the file): `node dist/bench/report/render.js bench/results/<date>.json [OUT_DIR]`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isEntry } from '../../scripts/entry.js';
 import { judge, writeReport } from './finish.js';
-import { missingFields, type Results } from './results.js';
+import { missingFields, readResults } from './results.js';
 
 async function main(): Promise<void> {
   const [file, outRoot] = process.argv.slice(2);
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     console.error('usage: render.js RESULTS.json [ROOT (default: the repository)]');
     process.exit(2);
   }
-  const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const results = readResults(file);
   const missing = missingFields(results);
   if (missing.length) console.error(`warning: ${file} lacks ${missing.join(', ')}`);
   judge(results);

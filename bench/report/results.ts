@@ -1,6 +1,6 @@
 // The JSON a run writes (bench/results/<date>.json), and the fields it must have:
 // the jest test checks a --quick run against REQUIRED_*.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ProfileResult } from '../profile.js';
 import type { ScenarioResult } from '../scenarios/context.js';
@@ -35,8 +35,10 @@ export interface Results {
   scenarios: Record<string, ScenarioResult>;
   targets: Verdict[];
   claims: ClaimVerdict[];
-  /** CPU profiles of the hub where a target failed (full runs). */
+  /** CPU profiles of the hub where a target failed (full runs), or under every load (--profile-all). */
   profiles: ProfileResult[];
+  /** The targets of an earlier run (--before), shown beside this run's. */
+  before?: { file: string; startedAt: string; command: string; targets: Verdict[] };
 }
 
 export const REQUIRED_TOP = ['version', 'mode', 'command', 'startedAt', 'finishedAt', 'durationS', 'machine', 'config', 'scenarios', 'targets', 'claims', 'profiles'] as const;
@@ -61,6 +63,10 @@ export function missingFields(r: Record<string, any>): string[] {
     });
   }
   return missing;
+}
+
+export function readResults(file: string): Results {
+  return JSON.parse(readFileSync(file, 'utf8')) as Results;
 }
 
 export function writeResults(dir: string, r: Results): string {
