@@ -34,6 +34,8 @@ export interface ClientToServerEvents {
 /** Events the server pushes. */
 export interface ServerToClientEvents {
   session: (p: { userId: string; replicaId: string }) => void;
+  /** The session ends for good (then the server disconnects): log in again. */
+  'session:revoked': (p: { reason: 'expired' | 'revoked' }) => void;
   'message:created': (m: MessageDto) => void;
   'presence:joined': (p: { channelId: string; user: UserRef }) => void;
   'presence:left': (p: { channelId: string; user: UserRef }) => void;

@@ -20,7 +20,11 @@ import { SubscriptionService } from './subscription.service.js';
 /** Connection lifecycle: handshake checks, `session`, token expiry; wires the realtime services to the server. */
 @WebSocketGateway()
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
-  private readonly expiries = new Expiries((socket) => socket.disconnect(true));
+  private readonly expiries = new Expiries((socket) => {
+    // Final for the client (CONTRACT §5): say why before the server disconnect.
+    socket.emit('session:revoked', { reason: 'expired' });
+    socket.disconnect(true);
+  });
 
   constructor(
     private readonly auth: AuthService,

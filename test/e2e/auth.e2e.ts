@@ -297,14 +297,17 @@ describe('auth: register, login, tokens, socket handshake', () => {
       await shortHub?.close();
     });
 
-    it('a connected socket is disconnected by the server when its token expires', async () => {
+    it('a connected socket is told session:revoked {reason: expired}, then disconnected by the server, when its token expires', async () => {
       const { token } = await registerUser(api(shortHub.url), 'ttl');
       const exp = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp as number;
       const started = Date.now();
       const s = await connect(shortHub.url, token);
+      const told: unknown[] = [];
+      s.on('session:revoked', (p) => told.push(p));
       try {
         const reason = await disconnected(s, 5_000);
         expect(reason).toBe('io server disconnect');
+        expect(told).toEqual([{ reason: 'expired' }]);
         // Not before the token's expiry (exp has 1 s resolution).
         expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000 - 1000);
         expect(Date.now() - started).toBeLessThan(5_000);
