@@ -18,6 +18,7 @@ export const REPLICA_ENV_KEYS = [
   'DATABASE_URL',
   'REDIS_URL',
   'JWT_SECRET_FILE',
+  'ADMIN_TOKEN_FILE',
   'MIGRATE_ON_START',
   'DRAIN_NOTICE_MS',
   'DRAIN_MS',
@@ -43,6 +44,7 @@ export function replicaEnv(r: {
   databaseUrl: string;
   redisUrl: string;
   jwtSecretFile: string;
+  adminTokenFile: string;
   drainNoticeMs: number;
   drainMs: number;
 }): ReplicaEnv {
@@ -53,6 +55,7 @@ export function replicaEnv(r: {
     DATABASE_URL: r.databaseUrl,
     REDIS_URL: r.redisUrl,
     JWT_SECRET_FILE: r.jwtSecretFile,
+    ADMIN_TOKEN_FILE: r.adminTokenFile,
     MIGRATE_ON_START: 'false',
     DRAIN_NOTICE_MS: String(r.drainNoticeMs),
     DRAIN_MS: String(r.drainMs),
@@ -148,6 +151,8 @@ export const clusterFiles = (dir: string) => ({
   /** Every child's pid while it runs (HAProxy's too, which state.json has no place for). */
   pids: path.join(dir, 'pids.json'),
   secret: path.join(dir, 'jwt-secret'),
+  /** The operators' token for /cluster and /api/cluster. */
+  adminToken: path.join(dir, 'admin-token'),
   haproxyConfig: path.join(dir, 'haproxy.cfg'),
   haproxySocket: path.join(dir, 'haproxy.sock'),
   logs: path.join(dir, 'logs'),

@@ -1,8 +1,9 @@
-// One JWT secret for every replica, generated once and kept: by `npm run
-// cluster` (under its data dir) and by docker-compose.yml's `secret` one-shot
-// (into a named volume), so both topologies make it the same way.
+// The secrets every replica shares (the JWT secret, the admin token),
+// generated once and kept: by `npm run cluster` (under its data dir) and by
+// docker-compose.yml's `secret` one-shot (into a named volume), so both
+// topologies make them the same way.
 //
-//   node dist/scripts/cluster-secret.js FILE [--owner UID:GID]
+//   node dist/scripts/cluster-secret.js FILE [FILE…] [--owner UID:GID]
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,19 +38,21 @@ export function ensureJwtSecret(file: string, owner?: { uid: number; gid: number
 }
 
 function cli(args: string[]): number {
-  const file = args.find((a) => !a.startsWith('--'));
   const ownerArg = args.includes('--owner') ? args[args.indexOf('--owner') + 1] : undefined;
+  const files = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--owner');
   const owner = ownerArg?.match(/^(\d+):(\d+)$/);
-  if (!file || (ownerArg !== undefined && !owner)) {
-    console.error('usage: cluster-secret.js FILE [--owner UID:GID]');
+  if (files.length === 0 || (ownerArg !== undefined && !owner)) {
+    console.error('usage: cluster-secret.js FILE [FILE…] [--owner UID:GID]');
     return 2;
   }
   try {
-    const { created } = ensureJwtSecret(file, owner ? { uid: Number(owner[1]), gid: Number(owner[2]) } : undefined);
-    console.log(created ? `jwt secret: generated ${file}` : `jwt secret: kept ${file}`);
+    for (const file of files) {
+      const { created } = ensureJwtSecret(file, owner ? { uid: Number(owner[1]), gid: Number(owner[2]) } : undefined);
+      console.log(created ? `secret: generated ${file}` : `secret: kept ${file}`);
+    }
     return 0;
   } catch (e) {
-    console.error(`jwt secret: ${(e as Error).message}`);
+    console.error(`secret: ${(e as Error).message}`);
     return 1;
   }
 }

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { ChannelsModule } from './channels/channels.module.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { CoreModule, type CoreOptions } from './core.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -14,7 +15,7 @@ export class AppModule {
   static forRoot(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(core), MetricsModule, AuthModule, ChannelsModule, MessagesModule, RealtimeModule, HealthModule],
+      imports: [CoreModule.forRoot(core), MetricsModule, AuthModule, ChannelsModule, MessagesModule, RealtimeModule, HealthModule, ClusterModule],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };
   }

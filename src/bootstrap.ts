@@ -4,9 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
+import type { Request, Response } from 'express';
+import { notFound } from './common/errors.js';
 import { jsonBodyMiddleware } from './common/http-body.js';
+import { errorBody } from './common/http-exception.filter.js';
 import type { CoreOptions } from './core.module.js';
 import { httpContext } from './logging/http-context.js';
+import helmet from 'helmet';
+import { defaultWebDir, webPages } from './web/web-pages.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { originAllowed } from './realtime/origin.js';
 import { CrosswireIoAdapter } from './realtime/io.adapter.js';
@@ -21,6 +26,9 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(httpContext(core.config.REPLICA_ID, core.logger, app.get(MetricsService)));
+  // Security headers everywhere; the strict CSP is the pages' own (Swagger UI needs inline script).
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(webPages(core.config.WEB_DIR ?? defaultWebDir()));
   app.use(...jsonBodyMiddleware(core.config.REQUEST_MAX_BYTES));
   const allowList = core.config.CORS_ORIGINS;
   app.enableCors({
@@ -40,6 +48,9 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
       .build(),
   );
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
+  await app.init();
+  // Nest answers a 404 in the error shape only under /api and its excluded routes; anything else ends here.
+  app.use((_req: Request, res: Response) => res.status(404).json(errorBody(notFound('route'))));
   await app.listen(port, host);
   return app;
 }

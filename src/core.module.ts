@@ -8,8 +8,12 @@ export interface CoreOptions {
   config: AppConfig;
   databaseUrl: string;
   jwtSecret: string;
+  /** Undefined: /api/cluster answers 404. */
+  adminToken?: string;
   logger: JsonLogger;
 }
+
+export const ADMIN_TOKEN = Symbol('ADMIN_TOKEN');
 
 /** What start-up resolved (config, database URL, secret, logger), for every module. */
 @Global()
@@ -23,10 +27,11 @@ export class CoreModule {
         { provide: DATABASE_URL, useValue: o.databaseUrl },
         { provide: LOGGER, useValue: o.logger },
         { provide: TOKEN_SIGNER, useValue: new TokenSigner(o.jwtSecret, o.config.JWT_TTL) },
+        { provide: ADMIN_TOKEN, useValue: o.adminToken ?? null },
         PrismaService,
         DeliveryDb,
       ],
-      exports: [APP_CONFIG, DATABASE_URL, LOGGER, TOKEN_SIGNER, PrismaService, DeliveryDb],
+      exports: [APP_CONFIG, DATABASE_URL, LOGGER, TOKEN_SIGNER, ADMIN_TOKEN, PrismaService, DeliveryDb],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { resolveJwtSecret } from './auth/secret.js';
+import { resolveAdminToken, resolveJwtSecret } from './auth/secret.js';
 import { createHub } from './bootstrap.js';
 import { drainAndClose } from './drain.js';
 import { ConfigError, loadConfig } from './config/config.js';
@@ -44,6 +44,7 @@ async function main() {
 
   try {
     const jwtSecret = resolveJwtSecret(config, (msg) => logger.event('warn', msg));
+    const adminToken = resolveAdminToken(config, (msg) => logger.event('warn', msg));
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       const dataDir = resolve(join(config.DATA_DIR, 'postgres'));
@@ -56,7 +57,7 @@ async function main() {
     }
     if (config.MIGRATE_ON_START) await migrate(databaseUrl, { log });
     if (stopping) return;
-    const app = await createHub({ config, databaseUrl, jwtSecret, logger });
+    const app = await createHub({ config, databaseUrl, jwtSecret, adminToken, logger });
     // A replica behind a balancer drains on SIGTERM; a lone hub, or Ctrl-C, just closes.
     cleanups.push((why) => (config.REDIS_URL && why === 'SIGTERM' ? drainAndClose(app, config, logger) : app.close()));
     log('crosswire listening', { url: await app.getUrl(), replicaId: config.REPLICA_ID });

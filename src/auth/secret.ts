@@ -10,27 +10,46 @@ import { ConfigError } from '../config/config.js';
  */
 export function resolveJwtSecret(config: AppConfig, warn: (msg: string) => void): string {
   if (config.JWT_SECRET) return config.JWT_SECRET;
-  if (config.JWT_SECRET_FILE) {
-    let secret: string;
-    try {
-      secret = readFileSync(config.JWT_SECRET_FILE, 'utf8').trim();
-    } catch (e) {
-      throw new ConfigError([`JWT_SECRET_FILE: cannot read ${config.JWT_SECRET_FILE} (${(e as Error).message})`]);
-    }
-    if (secret.length < 32) throw new ConfigError(['JWT_SECRET_FILE: the secret must be at least 32 characters']);
-    return secret;
-  }
+  if (config.JWT_SECRET_FILE) return secretFile('JWT_SECRET_FILE', config.JWT_SECRET_FILE);
   if (config.REDIS_URL) {
     throw new ConfigError(['JWT_SECRET: required when REDIS_URL is set (every replica must share it); or set JWT_SECRET_FILE']);
   }
-  const file = join(config.DATA_DIR, 'jwt-secret');
+  return devSecret(config.DATA_DIR, 'jwt-secret', (file) => warn(`JWT_SECRET unset: generated a development secret in ${file}; set JWT_SECRET in production`));
+}
+
+/**
+ * The operators' token for /api/cluster and the cluster view. A cluster must
+ * configure it (undefined: the view is off); a lone dev hub makes its own.
+ */
+export function resolveAdminToken(config: AppConfig, warn: (msg: string) => void): string | undefined {
+  if (config.ADMIN_TOKEN) return config.ADMIN_TOKEN;
+  if (config.ADMIN_TOKEN_FILE) return secretFile('ADMIN_TOKEN_FILE', config.ADMIN_TOKEN_FILE);
+  if (config.REDIS_URL) return undefined;
+  return devSecret(config.DATA_DIR, 'admin-token', (file) => warn(`ADMIN_TOKEN unset: generated a development admin token in ${file} (for /cluster)`));
+}
+
+/** A secret from a file (a mounted secret): at least 32 characters, trimmed. */
+function secretFile(key: string, file: string): string {
+  let secret: string;
+  try {
+    secret = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new ConfigError([`${key}: cannot read ${file} (${(e as Error).message})`]);
+  }
+  if (secret.length < 32) throw new ConfigError([`${key}: the secret must be at least 32 characters`]);
+  return secret;
+}
+
+/** A secret kept under DATA_DIR across restarts, made (mode 0600) the first time. */
+function devSecret(dir: string, name: string, onCreated: (file: string) => void): string {
+  const file = join(dir, name);
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
-    mkdirSync(config.DATA_DIR, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     const secret = randomBytes(48).toString('base64url');
     writeFileSync(file, secret + '\n', { mode: 0o600 });
-    warn(`JWT_SECRET unset: generated a development secret in ${file}; set JWT_SECRET in production`);
+    onCreated(file);
     return secret;
   }
 }

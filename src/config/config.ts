@@ -41,6 +41,11 @@ const schema = z.object({
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_SECRET_FILE: optionalString,
   JWT_TTL: duration,
+  // Operators' bearer token for /api/cluster and the cluster view (unset with REDIS_URL: they are off).
+  ADMIN_TOKEN: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  ADMIN_TOKEN_FILE: optionalString,
+  // The built web pages (npm run build writes dist/web); unset: next to the running code.
+  WEB_DIR: optionalString,
   CORS_ORIGINS: optionalString.transform((v) =>
     v === undefined ? undefined : v.split(',').map((o) => o.trim()).filter(Boolean),
   ),
@@ -95,6 +100,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (cfg.JWT_SECRET && cfg.JWT_SECRET_FILE) {
     problems.push('JWT_SECRET, JWT_SECRET_FILE: set one, not both');
+  }
+  if (cfg.ADMIN_TOKEN && cfg.ADMIN_TOKEN_FILE) {
+    problems.push('ADMIN_TOKEN, ADMIN_TOKEN_FILE: set one, not both');
   }
   if (cfg.SOCKET_MAX_BYTES < cfg.MESSAGE_MAX_BYTES + 1024) {
     problems.push('SOCKET_MAX_BYTES: must exceed MESSAGE_MAX_BYTES plus the envelope (1 KiB)');

@@ -47,7 +47,7 @@ export class MessagesService {
     }
     const stop = this.metrics.publishLatency.startTimer();
     const published = await this.batches.submit(channelId, { input, user });
-    stop();
+    this.metrics.publishRecent.observe(stop());
     return published;
   }
 

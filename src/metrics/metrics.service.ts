@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per app instance, so several hubs in one test process do not collide. */
 @Injectable()
@@ -38,6 +38,20 @@ export class MetricsService {
     name: 'crosswire_publish_duration_seconds',
     help: 'Publish latency: stored and handed to fan-out, either door',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  /** The last ten seconds only: what the cluster view shows as "publish p99". */
+  readonly publishRecent = new Summary({
+    name: 'crosswire_publish_recent_seconds',
+    help: 'Publish latency over the last 10 s (sliding window)',
+    percentiles: [0.5, 0.99],
+    maxAgeSeconds: 10,
+    ageBuckets: 5,
+    registers: [this.registry],
+  });
+  readonly socketDeliveries = new Counter({
+    name: 'crosswire_socket_deliveries_total',
+    help: 'message:created written to sockets (one per socket per message)',
     registers: [this.registry],
   });
   readonly deliveries = new Counter({

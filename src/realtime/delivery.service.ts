@@ -58,6 +58,7 @@ export class DeliveryService implements OnModuleDestroy {
       emit: (m, path) => {
         this.sockets.toChannel(channelId, 'message:created', m);
         this.metrics.deliveries.inc({ path });
+        this.metrics.socketDeliveries.inc(this.sockets.roomSize(channelId));
       },
       holdMs: this.config.HOLDBACK_MS,
       onParked: () => this.metrics.holdbacks.inc(),

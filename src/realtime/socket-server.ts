@@ -33,6 +33,11 @@ export class SocketServer {
     (target.emit as (ev: string, p: unknown) => boolean)(event, payload);
   }
 
+  /** Sockets attached to the channel here. */
+  roomSize(channelId: string): number {
+    return this.server?.of('/').adapter.rooms.get(channelRoom(channelId))?.size ?? 0;
+  }
+
   /** Through the adapter to the other replicas (never back to this one); a loss is repaired by the tick. */
   toOthers<E extends keyof InterServerEvents>(event: E, ...args: Parameters<InterServerEvents[E]>) {
     if (!this.clustered || !this.server) return;

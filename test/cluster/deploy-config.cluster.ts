@@ -78,7 +78,7 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
 
   it('the hubs get the environment keys the cluster script gives its replicas (plus JWT_SECRET, see below)', () => {
     const fromScript = Object.keys(
-      replicaEnv({ id: 'hub1', host: '127.0.0.1', port: 3001, databaseUrl: 'postgresql://x', redisUrl: 'redis://x', jwtSecretFile: '/x', drainNoticeMs: 1, drainMs: 1 }),
+      replicaEnv({ id: 'hub1', host: '127.0.0.1', port: 3001, databaseUrl: 'postgresql://x', redisUrl: 'redis://x', jwtSecretFile: '/x', adminTokenFile: '/y', drainNoticeMs: 1, drainMs: 1 }),
     ).sort();
     expect(fromScript).toEqual([...REPLICA_ENV_KEYS].sort());
     for (const name of hubNames) {
@@ -123,7 +123,7 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
 
   it('the one-shots, Postgres and Redis', () => {
     const secretFile = services.hub1.environment.JWT_SECRET_FILE;
-    expect(services.secret.command).toEqual(['node', 'dist/scripts/cluster-secret.js', secretFile, '--owner', '1000:1000']);
+    expect(services.secret.command).toEqual(['node', 'dist/scripts/cluster-secret.js', secretFile, '/run/crosswire/admin-token', '--owner', '1000:1000']);
     // Compose v1 spells out the default mode.
     const volume = (svc: string, spec: string) => expect(services[svc].volumes.map((v: string) => v.replace(/:rw$/, ''))).toContain(spec);
     volume('secret', `jwt-secret:${path.dirname(secretFile)}`);

@@ -20,7 +20,7 @@ export const TEST_SECRET = 'e2e-secret-'.padEnd(48, 'x');
 export async function startHub(env: Record<string, string> = {}): Promise<TestHub> {
   const db = await createTestDatabase();
   const config = loadConfig({ JWT_SECRET: TEST_SECRET, REPLICA_ID: 'e2e-1', LOG_LEVEL: 'silent', PRESENCE_GRACE_MS: '300', ...env });
-  const app = await createHub({ config, databaseUrl: db.url, jwtSecret: TEST_SECRET, logger: new JsonLogger('e2e-1', 'silent') }, 0, '127.0.0.1');
+  const app = await createHub({ config, databaseUrl: db.url, jwtSecret: TEST_SECRET, adminToken: config.ADMIN_TOKEN, logger: new JsonLogger('e2e-1', 'silent') }, 0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     app,
