@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import { notFound } from './common/errors.js';
 import { jsonBodyMiddleware } from './common/http-body.js';
 import { errorBody } from './common/http-exception.filter.js';
+import { shapeClientErrors } from './common/raw-errors.js';
 import type { CoreOptions } from './core.module.js';
 import { httpContext } from './logging/http-context.js';
 import helmet from 'helmet';
@@ -51,6 +52,7 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
   await app.init();
   // Nest answers a 404 in the error shape only under /api and its excluded routes; anything else ends here.
   app.use((_req: Request, res: Response) => res.status(404).json(errorBody(notFound('route'))));
+  shapeClientErrors(app.getHttpServer(), core.config.REPLICA_ID);
   await app.listen(port, host);
   return app;
 }

@@ -5,6 +5,12 @@ import { type JsonLogger, logContext } from './logger.js';
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
 
+/** The caller's X-Request-Id when sane, else a new one. */
+export function requestIdOf(headers: Record<string, string | string[] | undefined>): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /**
  * Per request: a request id (the caller's X-Request-Id when sane), X-Replica-Id,
  * log context for everything the request does, an access log line and the
@@ -12,8 +18,7 @@ const REQUEST_ID = /^[\w.-]{1,128}$/;
  */
 export function httpContext(replicaId: string, logger: JsonLogger, metrics: MetricsService) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = requestIdOf(req.headers);
     res.setHeader('X-Request-Id', requestId);
     res.setHeader('X-Replica-Id', replicaId);
     const started = process.hrtime.bigint();

@@ -5,6 +5,7 @@ import { type Observable, isObservable, lastValueFrom } from 'rxjs';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../config/config.js';
+import { shapeEngineResponses } from '../common/raw-errors.js';
 import { originAllowed } from './origin.js';
 import type { RedisClients } from '../redis/redis-clients.js';
 
@@ -49,16 +50,12 @@ export class CrosswireIoAdapter extends IoAdapter {
       pingTimeout: 20_000,
       // CORS headers only for allowed origins; the handshake middleware gives
       // the others a clear `origin not allowed`.
-      cors: {
-        credentials: true,
-        origin: (origin: string | undefined, cb: (err: Error | null, allow: boolean) => void) =>
-          cb(null, !allowList || originAllowed(origin, undefined, allowList)),
-      },
+      // The handshake's own rule (CORS_ORIGINS, else the hub's own origin), decided per request since it needs the Host.
+      cors: (req: { headers: { origin?: string; host?: string } }, cb: (err: Error | null, options: { origin: boolean; credentials: boolean }) => void) =>
+        cb(null, { origin: originAllowed(req.headers.origin, req.headers.host, allowList), credentials: true }),
     } as ServerOptions);
-    // SPEC: every HTTP response carries X-Replica-Id, Socket.IO's polling ones included.
-    const stamp = (headers: Record<string, string>) => (headers['X-Replica-Id'] = this.config.REPLICA_ID);
-    server.engine.on('initial_headers', stamp);
-    server.engine.on('headers', stamp);
+    // Every HTTP answer of Socket.IO's carries X-Replica-Id and X-Request-Id; its refusals the error shape.
+    if (this.httpServer) shapeEngineResponses(this.httpServer, '/socket.io/', this.config.REPLICA_ID);
     if (this.redis) server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: 'crosswire' }));
     return server;
   }
