@@ -135,7 +135,7 @@ export class Topology {
             ...process.env,
             ...HUB_BENCH_ENV,
             // The bench never opens the cluster view: its admin token may be the run's secret.
-            ...replicaEnv({ id: name, host: '127.0.0.1', port, databaseUrl: this.databaseUrl, redisUrl, jwtSecretFile: this.secretFile, adminTokenFile: this.secretFile, drainNoticeMs: 0, drainMs: 0 }),
+            ...replicaEnv({ id: name, host: '127.0.0.1', port, databaseUrl: this.databaseUrl, redisUrl, jwtSecretFile: this.secretFile, adminTokenFile: this.secretFile, trustedProxies: 'loopback', drainNoticeMs: 0, drainMs: 0 }),
           }
         : { ...process.env, PORT: String(port), REDIS_URL: redisUrl, BASELINE_ID: name };
     delete env.JWT_SECRET;

@@ -19,6 +19,7 @@ export const REPLICA_ENV_KEYS = [
   'REDIS_URL',
   'JWT_SECRET_FILE',
   'ADMIN_TOKEN_FILE',
+  'TRUSTED_PROXIES',
   'MIGRATE_ON_START',
   'DRAIN_NOTICE_MS',
   'DRAIN_MS',
@@ -45,6 +46,8 @@ export function replicaEnv(r: {
   redisUrl: string;
   jwtSecretFile: string;
   adminTokenFile: string;
+  /** The load balancer's address as the replicas see it. */
+  trustedProxies: string;
   drainNoticeMs: number;
   drainMs: number;
 }): ReplicaEnv {
@@ -56,6 +59,7 @@ export function replicaEnv(r: {
     REDIS_URL: r.redisUrl,
     JWT_SECRET_FILE: r.jwtSecretFile,
     ADMIN_TOKEN_FILE: r.adminTokenFile,
+    TRUSTED_PROXIES: r.trustedProxies,
     MIGRATE_ON_START: 'false',
     DRAIN_NOTICE_MS: String(r.drainNoticeMs),
     DRAIN_MS: String(r.drainMs),

@@ -261,7 +261,7 @@ async function start(): Promise<void> {
   delete inherited.JWT_SECRET; // the app refuses JWT_SECRET and JWT_SECRET_FILE together
   const replicas = replicaPorts.map((port, i) => {
     const id = replicaName(i);
-    const env = replicaEnv({ id, host: cfg.host, port, databaseUrl: databaseUrl!, redisUrl, jwtSecretFile: files.secret, adminTokenFile: files.adminToken, drainNoticeMs: cfg.drainNoticeMs, drainMs: cfg.drainMs });
+    const env = replicaEnv({ id, host: cfg.host, port, databaseUrl: databaseUrl!, redisUrl, jwtSecretFile: files.secret, adminTokenFile: files.adminToken, trustedProxies: 'loopback', drainNoticeMs: cfg.drainNoticeMs, drainMs: cfg.drainMs });
     const child = spawnTracked({ name: id, role: 'replica', command: process.execPath, args: [MAIN], env: { ...inherited, ...env }, logDir: files.logs });
     return { id, url: `http://${cfg.host}:${port}`, child };
   });

@@ -25,7 +25,8 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
     logger: core.logger,
   });
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Only configured proxies' X-Forwarded-For is believed (req.ip).
+  app.set('trust proxy', core.config.TRUSTED_PROXIES ?? false);
   app.use(httpContext(core.config.REPLICA_ID, core.logger, app.get(MetricsService)));
   // Security headers everywhere; the strict CSP is the pages' own (Swagger UI needs inline script).
   app.use(helmet({ contentSecurityPolicy: false }));

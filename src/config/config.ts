@@ -46,6 +46,10 @@ const schema = z.object({
   ADMIN_TOKEN_FILE: optionalString,
   // The built web pages (npm run build writes dist/web); unset: next to the running code.
   WEB_DIR: optionalString,
+  // Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback / linklocal / uniquelocal); unset: none.
+  TRUSTED_PROXIES: optionalString.transform((v) =>
+    v === undefined ? undefined : v.split(',').map((o) => o.trim()).filter(Boolean),
+  ),
   CORS_ORIGINS: optionalString.transform((v) =>
     v === undefined ? undefined : v.split(',').map((o) => o.trim()).filter(Boolean),
   ),

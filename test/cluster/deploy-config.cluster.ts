@@ -78,7 +78,7 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
 
   it('the hubs get the environment keys the cluster script gives its replicas (plus JWT_SECRET, see below)', () => {
     const fromScript = Object.keys(
-      replicaEnv({ id: 'hub1', host: '127.0.0.1', port: 3001, databaseUrl: 'postgresql://x', redisUrl: 'redis://x', jwtSecretFile: '/x', adminTokenFile: '/y', drainNoticeMs: 1, drainMs: 1 }),
+      replicaEnv({ id: 'hub1', host: '127.0.0.1', port: 3001, databaseUrl: 'postgresql://x', redisUrl: 'redis://x', jwtSecretFile: '/x', adminTokenFile: '/y', trustedProxies: 'x', drainNoticeMs: 1, drainMs: 1 }),
     ).sort();
     expect(fromScript).toEqual([...REPLICA_ENV_KEYS].sort());
     for (const name of hubNames) {

@@ -11,6 +11,15 @@ describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
   const ctx = clusterBehindLbForFile(3);
   const { lb, closers } = ctx;
 
+  it('the public side serves neither /metrics nor the OpenAPI page (404 in the error shape); a replica directly does', async () => {
+    for (const path of ['/metrics', '/api/docs', '/api/docs-json']) {
+      const res = await api(lb.url)('GET', path);
+      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 404, body: { statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: 'route not found' } });
+      expect((await api(ctx.cluster.replicas[0].url)('GET', path)).status).toBe(200);
+    }
+    expect((await api(lb.url)('GET', '/healthz')).status).toBe(200);
+  });
+
   it('long-polling clients stay on one replica for their whole session (cookie stickiness)', async () => {
     const user = await registerUser(api(lb.url), 'poll');
     const channelId = (await api(lb.url)('POST', '/api/channels', { name: `poll-${Date.now()}` }, user.token)).body.id;
