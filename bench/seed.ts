@@ -36,7 +36,7 @@ export class Seeder {
        FROM generate_series($2::int, $3::int) AS i RETURNING id`,
       [this.run, from, from + n - 1],
     );
-    return Promise.all(rows.map(async (r) => ({ id: r.id, token: await this.signer.sign(r.id) })));
+    return Promise.all(rows.map(async (r) => ({ id: r.id, token: await this.signer.sign(r.id, 0) })));
   }
 
   /** Public channels, so any bench user may subscribe and publish without a membership. */

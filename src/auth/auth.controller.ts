@@ -4,7 +4,7 @@ import { ZodPipe } from '../common/zod.pipe.js';
 import type { UserDto, UserRef } from '../events/dto.js';
 import { UsersService } from '../users/users.service.js';
 import { ApiJsonBody, ApiOutcomes } from '../common/openapi.js';
-import { type Credentials, credentialsSchema } from './auth.schemas.js';
+import { type Credentials, credentialsSchema, type PasswordChange, passwordChangeSchema } from './auth.schemas.js';
 import { AuthGuard, CurrentUser } from './auth.guard.js';
 import { AuthService, type Session } from './auth.service.js';
 
@@ -29,6 +29,27 @@ export class AuthController {
   @ApiOutcomes(200, 400, 401)
   login(@Body(new ZodPipe(credentialsSchema, 'body')) body: Credentials): Promise<Session> {
     return this.auth.login(body);
+  }
+
+  /** Ends every session of the caller on every replica: all their tokens stop working, their sockets are closed. */
+  @Post('auth/logout-all')
+  @HttpCode(204)
+  @UseGuards(AuthGuard)
+  @ApiBearerAuth()
+  @ApiOutcomes(204, 401)
+  async logoutAll(@CurrentUser() user: UserRef): Promise<void> {
+    await this.auth.logoutEverywhere(user);
+  }
+
+  /** A new password; every other session ends as with logout-all, and the answer carries a fresh token. */
+  @Post('auth/password')
+  @HttpCode(200)
+  @UseGuards(AuthGuard)
+  @ApiBearerAuth()
+  @ApiJsonBody(passwordChangeSchema)
+  @ApiOutcomes(200, 400, 401, 403)
+  changePassword(@Body(new ZodPipe(passwordChangeSchema, 'body')) body: PasswordChange, @CurrentUser() user: UserRef): Promise<Session> {
+    return this.auth.changePassword(user, body);
   }
 
   @Get('me')

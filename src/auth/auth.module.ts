@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
+import { PasswordWork } from './password-work.js';
 
 @Module({
-  imports: [UsersModule, RedisModule],
+  imports: [UsersModule, RedisModule, EventsModule],
   controllers: [AuthController],
-  providers: [AuthService, AuthGuard],
+  providers: [AuthService, AuthGuard, PasswordWork],
   exports: [AuthService, AuthGuard],
 })
 export class AuthModule {}

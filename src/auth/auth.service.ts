@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, conflict, unauthorized } from '../common/errors.js';
+import { AppError, conflict, forbidden, unauthorized } from '../common/errors.js';
 import type { UserDto, UserRef } from '../events/dto.js';
-import { toUserDto } from '../users/users.mapper.js';
-import { UsersService } from '../users/users.service.js';
+import { BROADCASTER, type Broadcaster, type Port } from '../events/ports.js';
 import { CoherentCache } from '../redis/coherent-cache.js';
 import { Invalidations } from '../redis/invalidations.js';
-import type { Credentials } from './auth.schemas.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { toUserDto } from '../users/users.mapper.js';
+import { UsersService } from '../users/users.service.js';
+import type { Credentials, PasswordChange } from './auth.schemas.js';
+import { PasswordWork } from './password-work.js';
 import { TOKEN_SIGNER, TokenSigner } from './tokens.js';
 
 export interface Session {
@@ -16,27 +17,30 @@ export interface Session {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-// Spent on unknown usernames too, so timing does not reveal which names exist.
-const DUMMY_HASH = hashPassword('not-a-real-password');
+type KnownUser = UserRef & { tokenVersion: number };
 
 @Injectable()
 export class AuthService {
   /** Users by id: an authenticated request needs no database round trip of its own. */
-  private readonly known: CoherentCache<UserRef>;
+  private readonly known: CoherentCache<KnownUser>;
+  /** Spent on unknown usernames too, so timing does not reveal which names exist. */
+  private dummyHash?: Promise<string>;
 
   constructor(
     private readonly users: UsersService,
     @Inject(TOKEN_SIGNER) private readonly tokens: TokenSigner,
+    private readonly passwords: PasswordWork,
+    @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
     invalidations: Invalidations,
   ) {
     this.known = new CoherentCache(invalidations, 'user');
   }
 
   async register({ username, password }: Credentials): Promise<Session> {
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await this.passwords.hash(password);
     try {
       const user = await this.users.create(username, passwordHash);
-      return { user: toUserDto(user), token: await this.tokens.sign(user.id) };
+      return { user: toUserDto(user), token: await this.tokens.sign(user.id, user.tokenVersion) };
     } catch (e) {
       if ((e as { code?: string }).code === 'P2002') throw conflict('username is taken');
       throw e;
@@ -45,24 +49,64 @@ export class AuthService {
 
   async login({ username, password }: Credentials): Promise<Session> {
     const user = await this.users.findByUsername(username);
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH));
+    this.dummyHash ??= this.passwords.hash('not-a-real-password');
+    const ok = await this.passwords.verify(password, user?.passwordHash ?? (await this.dummyHash));
     if (!user || !ok) throw unauthorized('wrong username or password');
-    return { user: toUserDto(user), token: await this.tokens.sign(user.id) };
+    return { user: toUserDto(user), token: await this.tokens.sign(user.id, user.tokenVersion) };
   }
 
-  /** Token → user, for both doors. A deleted user's token is refused (within the user cache's second). */
-  async authenticate(token: unknown): Promise<{ user: UserRef; exp: number }> {
+  /**
+   * Token → user, for both doors. A deleted user's token, and a token older
+   * than the user's last password change or logout everywhere, are refused
+   * (within the user cache's second on other replicas).
+   */
+  async authenticate(token: unknown): Promise<{ user: UserRef; exp: number; version: number }> {
     const claims = await this.tokens.verify(token);
     if (!claims || !UUID.test(claims.sub)) throw unauthorized();
+    let user: KnownUser;
     try {
-      const user = await this.known.get(claims.sub, '', async () => {
-        const found = await this.users.get(claims.sub);
-        return { id: found.id, username: found.username };
+      user = await this.known.get(claims.sub, '', async () => {
+        const found = await this.users.row(claims.sub);
+        return { id: found.id, username: found.username, tokenVersion: found.tokenVersion };
       });
-      return { user, exp: claims.exp };
     } catch (e) {
       if (e instanceof AppError && e.code === 'NOT_FOUND') throw unauthorized();
       throw e;
     }
+    if (user.tokenVersion !== claims.ver) throw unauthorized('token revoked');
+    return { user: { id: user.id, username: user.username }, exp: claims.exp, version: claims.ver };
+  }
+
+  /** Every token of the user stops working on every replica, and their sockets are told and closed. */
+  async logoutEverywhere(user: UserRef): Promise<void> {
+    const updated = await this.users.bumpTokenVersion(user.id);
+    this.revoked(user.id, updated.tokenVersion);
+  }
+
+  /** A new password ends every other session, like logoutEverywhere; the answer carries a fresh token. */
+  async changePassword(user: UserRef, change: PasswordChange): Promise<Session> {
+    const row = await this.users.row(user.id);
+    if (!(await this.passwords.verify(change.currentPassword, row.passwordHash))) throw forbidden('the current password is wrong');
+    const updated = await this.users.setPassword(user.id, await this.passwords.hash(change.newPassword));
+    this.revoked(user.id, updated.tokenVersion);
+    return { user: toUserDto(updated), token: await this.tokens.sign(updated.id, updated.tokenVersion) };
+  }
+
+  /**
+   * Of users with sockets open (each with the oldest token version among
+   * them), those whose sessions were revoked since: user → current version.
+   * A deleted user gets Infinity. Catches what a lost `x:sessions` missed.
+   */
+  async revokedAmong(oldest: Map<string, number>): Promise<Array<[string, number]>> {
+    const current = await this.users.tokenVersions([...oldest.keys()]);
+    return [...oldest].flatMap(([id, version]) => {
+      const now = current.get(id) ?? Infinity;
+      return now > version ? [[id, now] as [string, number]] : [];
+    });
+  }
+
+  private revoked(userId: string, version: number) {
+    this.known.invalidate(userId);
+    this.broadcaster.use.sessionsRevoked(userId, version);
   }
 }

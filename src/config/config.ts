@@ -41,6 +41,10 @@ const schema = z.object({
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_SECRET_FILE: optionalString,
   JWT_TTL: duration,
+  // scrypt runs on libuv's pool (4 threads, shared with DNS and zlib): at most this many at once,
+  // at most PASSWORD_QUEUE waiting; past that, 503 rather than a starved replica.
+  PASSWORD_CONCURRENCY: int(2, 1, 16),
+  PASSWORD_QUEUE: int(32, 0, 10_000),
   // Operators' bearer token for /api/cluster and the cluster view (unset with REDIS_URL: they are off).
   ADMIN_TOKEN: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   ADMIN_TOKEN_FILE: optionalString,

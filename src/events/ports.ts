@@ -33,6 +33,8 @@ export interface Broadcaster {
   /** Takes every socket whose user is not in `memberIds` out of the channel. */
   channelMadePrivate(channelId: string, memberIds: string[]): void;
   channelDeleted(channelId: string): void;
+  /** Every socket of the user opened with a token older than `version`, on every replica, is told `session:revoked` and disconnected. */
+  sessionsRevoked(userId: string, version: number): void;
 }
 
 /** Who is online in a channel, across replicas. */

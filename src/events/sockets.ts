@@ -9,6 +9,8 @@ import type { UserRef } from './dto.js';
 export interface SocketData {
   user: UserRef;
   tokenExp: number;
+  /** The user's token version the socket was opened with: older ones are ended on revocation. */
+  tokenVersion: number;
 }
 
 /** Between replicas, through the Redis adapter's serverSideEmit (never sent to the sender). */
@@ -16,6 +18,7 @@ export interface InterServerEvents {
   'x:revoke': (channelId: string, userIds: string[], reason: RemovedReason) => void;
   'x:private': (channelId: string, memberIds: string[]) => void;
   'x:deleted': (channelId: string) => void;
+  'x:sessions': (userId: string, version: number) => void;
 }
 
 export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -54,6 +54,12 @@ export class MetricsService {
     help: 'message:created written to sockets (one per socket per message)',
     registers: [this.registry],
   });
+  readonly shed = new Counter({
+    name: 'crosswire_shed_total',
+    help: 'Work refused because a bound was full (503), by what',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
   readonly deliveries = new Counter({
     name: 'crosswire_messages_delivered_total',
     help: 'message:created emitted to local rooms, by path: live (publish or bus), holdback (read after a hold), reconcile (read by the tick)',
@@ -69,6 +75,18 @@ export class MetricsService {
     name: 'crosswire_delivery_catchup_reads_total',
     help: 'Reads of missing seqs from Postgres by the hold-back or the tick, by outcome (ok, failed)',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcilePasses = new Counter({
+    name: 'crosswire_reconcile_passes_total',
+    help: 'Reconciliation ticks run, by outcome (ok, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly sessionsEnded = new Counter({
+    name: 'crosswire_sessions_ended_total',
+    help: 'Sockets ended because their session ended, by reason (expired, revoked)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

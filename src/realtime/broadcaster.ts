@@ -35,4 +35,9 @@ export class RealtimeBroadcaster implements Broadcaster {
     this.subscriptions.deletedHere(channelId);
     this.sockets.toOthers('x:deleted', channelId);
   }
+
+  sessionsRevoked(userId: string, version: number): void {
+    this.sockets.endSessions(userId, version);
+    this.sockets.toOthers('x:sessions', userId, version);
+  }
 }

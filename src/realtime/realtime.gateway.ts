@@ -20,11 +20,7 @@ import { SubscriptionService } from './subscription.service.js';
 /** Connection lifecycle: handshake checks, `session`, token expiry; wires the realtime services to the server. */
 @WebSocketGateway()
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
-  private readonly expiries = new Expiries((socket) => {
-    // Final for the client (CONTRACT §5): say why before the server disconnect.
-    socket.emit('session:revoked', { reason: 'expired' });
-    socket.disconnect(true);
-  });
+  private readonly expiries = new Expiries((socket) => this.sockets.endSession(socket, 'expired'));
 
   constructor(
     private readonly auth: AuthService,
@@ -44,6 +40,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   afterInit(io: TypedServer) {
     this.sockets.attach(io, !!this.redis);
     this.subscriptions.listen();
+    io.on('x:sessions', (userId, version) => this.sockets.endSessions(userId, version));
     // Presence and typing never go to the user's own sockets.
     const others = (channelId: string, userId: string) => this.presence.socketsOf(channelId, userId);
     this.presence.onEmit((event, channelId, user) => this.sockets.toChannel(channelId, event, { channelId, user }, others(channelId, user.id)));
@@ -67,9 +64,10 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       if (!originAllowed(origin, host, this.config.CORS_ORIGINS)) return reject('origin not allowed');
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       this.auth.authenticate(token).then(
-        ({ user, exp }) => {
+        ({ user, exp, version }) => {
           socket.data.user = user;
           socket.data.tokenExp = exp;
+          socket.data.tokenVersion = version;
           // A bearer token kept in memory for the connection's life serves nobody.
           delete (socket.handshake.auth as { token?: unknown }).token;
           next();

@@ -1,3 +1,4 @@
+import type { AuthService } from '../auth/auth.service.js';
 import type { ChannelsService } from '../channels/channels.service.js';
 import { loadConfig } from '../config/config.js';
 import type { MessageDto } from '../events/dto.js';
@@ -40,7 +41,12 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
       return Array.from({ length: Math.max(0, last - after) }, (_, i) => msg(channelId, after + 1 + i));
     },
   } as unknown as MessagesReader;
-  const sockets = { toChannel: (channelId: string, _e: string, m: MessageDto) => emitted.push({ channelId, seq: m.seq }) } as unknown as SocketServer;
+  // No sockets open here: the sessions half of the tick has nothing to check (test/cluster/sessions.cluster.ts covers it).
+  const sockets = {
+    toChannel: (channelId: string, _e: string, m: MessageDto) => emitted.push({ channelId, seq: m.seq }),
+    roomSize: () => 1,
+    sessionsHere: () => new Map(),
+  } as unknown as SocketServer;
   const config = loadConfig({ RECONCILE_MS: '60000' });
   const logger = new JsonLogger('t', 'silent');
   const bus = { publishMessage: () => undefined } as unknown as ChannelBus;
@@ -57,7 +63,7 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
   const channelsService = {
     membersAmong: async (id: string, users: string[]) => new Set(users.filter((u) => db.get(id)?.members?.includes(u))),
   } as unknown as ChannelsService;
-  const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, config, logger);
+  const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, {} as AuthService, sockets, new MetricsService(), config, logger);
   return {
     db,
     calls,

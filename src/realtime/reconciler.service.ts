@@ -1,9 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { AuthService } from '../auth/auth.service.js';
 import { ChannelsService } from '../channels/channels.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { MessagesReader } from '../messages/messages.reader.js';
 import { DeliveryService } from './delivery.service.js';
+import { SocketServer } from './socket-server.js';
 import { SubscriptionService } from './subscription.service.js';
 
 /**
@@ -13,7 +16,8 @@ import { SubscriptionService } from './subscription.service.js';
  * see (the last message of a channel that then goes quiet, lost with a
  * publisher or with Redis) and re-applies access: a deleted channel, or a
  * private one a local user is no longer in, is evicted even if the
- * revocation event itself was lost with Redis.
+ * revocation event itself was lost with Redis; so is a socket whose user
+ * logged out everywhere or changed password meanwhile.
  */
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,6 +30,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     private readonly subscriptions: SubscriptionService,
     private readonly reader: MessagesReader,
     private readonly channels: ChannelsService,
+    private readonly auth: AuthService,
+    private readonly sockets: SocketServer,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}
@@ -41,12 +48,24 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   /** One pass now (also when Redis comes back); concurrent calls share the pass in flight. */
   runOnce(): Promise<void> {
     this.running ??= this.pass()
-      .catch((e: unknown) => this.logger.event('warn', 'reconciliation failed', { err: String(e) }))
+      .then(
+        () => this.metrics.reconcilePasses.inc({ outcome: 'ok' }),
+        (e: unknown) => {
+          this.metrics.reconcilePasses.inc({ outcome: 'failed' });
+          this.logger.event('warn', 'reconciliation failed', { err: String(e) });
+        },
+      )
       .finally(() => (this.running = undefined));
     return this.running;
   }
 
   private async pass() {
+    await this.channelsPass();
+    const sessions = this.sockets.sessionsHere();
+    if (sessions.size > 0) for (const [userId, version] of await this.auth.revokedAmong(sessions)) this.sockets.endSessions(userId, version);
+  }
+
+  private async channelsPass() {
     const ids = this.delivery.tracked();
     if (ids.length === 0) return;
     const heads = await this.reader.heads(ids);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { type ServerEvent, type ServerEventPayload, channelRoom } from '../events/events.js';
 import type { InterServerEvents, TypedServer, TypedSocket } from '../events/sockets.js';
 
@@ -11,6 +12,8 @@ export class SocketServer {
   private server?: TypedServer;
   /** Whether other replicas exist to hear serverSideEmit (REDIS_URL set). */
   private clustered = false;
+
+  constructor(private readonly metrics: MetricsService) {}
 
   attach(io: TypedServer, clustered: boolean) {
     this.server = io;
@@ -42,6 +45,34 @@ export class SocketServer {
   toOthers<E extends keyof InterServerEvents>(event: E, ...args: Parameters<InterServerEvents[E]>) {
     if (!this.clustered || !this.server) return;
     (this.server.serverSideEmit as (ev: string, ...a: unknown[]) => boolean)(event, ...args);
+  }
+
+  /**
+   * Sessions ended for good: the user's sockets here opened with a token
+   * older than `version` are told why, then disconnected (final for clients).
+   */
+  endSessions(userId: string, version: number): void {
+    for (const socket of this.server?.of('/').sockets.values() ?? []) {
+      if (socket.data.user?.id === userId && socket.data.tokenVersion < version) this.endSession(socket, 'revoked');
+    }
+  }
+
+  /** Final for the client (CONTRACT §5): it is told why before the server disconnect. */
+  endSession(socket: TypedSocket, reason: 'expired' | 'revoked'): void {
+    this.metrics.sessionsEnded.inc({ reason });
+    socket.emit('session:revoked', { reason });
+    socket.disconnect(true);
+  }
+
+  /** Each user with sockets here, with the oldest token version among them. */
+  sessionsHere(): Map<string, number> {
+    const oldest = new Map<string, number>();
+    for (const { data } of this.server?.of('/').sockets.values() ?? []) {
+      if (!data.user) continue;
+      const seen = oldest.get(data.user.id);
+      if (seen === undefined || data.tokenVersion < seen) oldest.set(data.user.id, data.tokenVersion);
+    }
+    return oldest;
   }
 
   socket(id: string): TypedSocket | undefined {

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
-import { api, once, registerUser } from '../support/client.js';
-import { FAST_ENV, clusterForFile } from './support/cluster.js';
+import { type ClientSocket, api, connect, disconnected, metricValue, once, registerUser } from '../support/client.js';
+import { FAST_ENV, clusterForFile, until } from './support/cluster.js';
 
 jest.setTimeout(90_000);
 
@@ -62,5 +62,65 @@ describe('revocations take effect on every replica at once, and even when Redis 
     await ownerGot;
     expect(events).toEqual([]);
     await ctx.cluster.redis.start();
+  });
+
+  describe('sessions', () => {
+    const opened: ClientSocket[] = [];
+    afterAll(() => opened.forEach((s) => s.close()));
+    const open = async (url: string, token: string) => {
+      const s = await connect(url, token);
+      opened.push(s);
+      return s;
+    };
+    /** Resolves once `replica` has run `n` more reconciliation ticks. */
+    const ticks = async (url: string, n: number) => {
+      const from = await metricValue(url, 'crosswire_reconcile_passes_total');
+      await until(`${n} ticks on ${url}`, async () => (await metricValue(url, 'crosswire_reconcile_passes_total')) >= from + n, Number(FAST_ENV.RECONCILE_MS) * (n + 3));
+    };
+
+    it('logout everywhere on one replica: the user\'s sockets on the others are told session:revoked and closed, the token is refused on every replica', async () => {
+      const [r1, r2, r3] = ctx.cluster.replicas;
+      const user = await registerUser(api(r1.url), 'sess');
+      const bystander = await registerUser(api(r1.url), 'bystand');
+      const [on2, on3, other] = [await open(r2.url, user.token), await open(r3.url, user.token), await open(r2.url, bystander.token)];
+      const told = [once<any>(on2, 'session:revoked'), once<any>(on3, 'session:revoked')];
+      const closed = [disconnected(on2), disconnected(on3)];
+      expect((await api(r1.url)('POST', '/api/auth/logout-all', undefined, user.token)).status).toBe(204);
+      expect(await Promise.all(told)).toEqual([{ reason: 'revoked' }, { reason: 'revoked' }]);
+      expect(await Promise.all(closed)).toEqual(['io server disconnect', 'io server disconnect']);
+      for (const r of [r1, r2, r3]) expect((await api(r.url)('GET', '/api/me', undefined, user.token)).status).toBe(401);
+      await ticks(r2.url, 2);
+      expect(other.connected).toBe(true);
+    });
+
+    it('a password change revokes older sockets everywhere, but not a socket opened with the new token, even across ticks', async () => {
+      const [r1, r2, r3] = ctx.cluster.replicas;
+      const user = await registerUser(api(r1.url), 'sesspw');
+      const old = await open(r3.url, user.token);
+      const told = once<any>(old, 'session:revoked');
+      const changed = await api(r1.url)('POST', '/api/auth/password', { currentPassword: 'password123', newPassword: 'another-password' }, user.token);
+      expect(changed.status).toBe(200);
+      expect(await told).toEqual({ reason: 'revoked' });
+      const renewed = [await open(r2.url, changed.body.token), await open(r3.url, changed.body.token)];
+      await Promise.all([ticks(r2.url, 2), ticks(r3.url, 2)]);
+      expect(renewed.map((s) => s.connected)).toEqual([true, true]);
+    });
+
+    it('with Redis down, the revocation is lost between replicas, and the tick ends the old sockets anyway', async () => {
+      const [r1, r2] = ctx.cluster.replicas;
+      const user = await registerUser(api(r1.url), 'sessdown');
+      const on2 = await open(r2.url, user.token);
+      await ctx.cluster.redis.stop();
+      try {
+        const told = once<any>(on2, 'session:revoked', Number(FAST_ENV.RECONCILE_MS) * 4);
+        const t0 = Date.now();
+        expect((await api(r1.url)('POST', '/api/auth/logout-all', undefined, user.token)).status).toBe(204);
+        expect(await told).toEqual({ reason: 'revoked' });
+        expect(Date.now() - t0).toBeLessThan(Number(FAST_ENV.RECONCILE_MS) * 3);
+        expect(await metricValue(r2.url, 'crosswire_sessions_ended_total', { reason: 'revoked' })).toBeGreaterThanOrEqual(1);
+      } finally {
+        await ctx.cluster.redis.start();
+      }
+    });
   });
 });

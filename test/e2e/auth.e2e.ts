@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import {
-  type Api, type ClientSocket, type TestHub, TEST_SECRET, api, connect, connectError, connectSession, disconnected, registerUser, startHub,
+  type Api, type ClientSocket, type TestHub, TEST_SECRET, api, connect, connectError, connectSession, disconnected, once, registerUser, startHub,
 } from './support/hub.js';
 
 // Generous per-test budget: the whole e2e project runs files in parallel, and scrypt and hub start-up
@@ -12,16 +12,17 @@ const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
 const key = (secret: string) => new TextEncoder().encode(secret);
 const now = () => Math.floor(Date.now() / 1000);
 
+/** The hub's claims (issuer, audience, token version 0): each bad token below is wrong in one way only. */
+const hubClaims = (alg = 'HS256') => new SignJWT({ ver: 0 }).setProtectedHeader({ alg, typ: 'JWT' }).setIssuer('crosswire').setAudience('crosswire-clients');
 /** A token signed with another secret, for an existing user, not expired. */
 const forgedToken = (userId: string) =>
-  new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId).setIssuedAt()
-    .setExpirationTime('1h').sign(key('another-secret-'.padEnd(48, 'y')));
+  hubClaims().setSubject(userId).setIssuedAt().setExpirationTime('1h').sign(key('another-secret-'.padEnd(48, 'y')));
 /** Signed with the hub's secret, but expired a minute ago. */
 const expiredToken = (userId: string) =>
-  new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId).setIssuedAt(now() - 120)
-    .setExpirationTime(now() - 60).sign(key(TEST_SECRET));
+  hubClaims().setSubject(userId).setIssuedAt(now() - 120).setExpirationTime(now() - 60).sign(key(TEST_SECRET));
 /** `alg: none`, no signature. */
-const unsignedToken = (userId: string) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: userId, iat: now(), exp: now() + 3600 })}.`;
+const unsignedToken = (userId: string) =>
+  `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: userId, iat: now(), exp: now() + 3600, iss: 'crosswire', aud: 'crosswire-clients', ver: 0 })}.`;
 
 const expectError = (res: { status: number; body: any }, status: number, code: string) => {
   expect(res.status).toBe(status);
@@ -202,14 +203,27 @@ describe('auth: register, login, tokens, socket handshake', () => {
     });
 
     it('401 with an HS512 token signed with the right secret (HS256 only)', async () => {
-      const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject(user.id).setExpirationTime('1h').sign(key(TEST_SECRET));
+      const hs512 = await hubClaims('HS512').setSubject(user.id).setExpirationTime('1h').sign(key(TEST_SECRET));
       expectError(await call('GET', '/api/me', undefined, hs512), 401, 'UNAUTHORIZED');
     });
 
     it('401 for a well-signed token of a user that does not exist', async () => {
-      const ghost = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('00000000-0000-4000-8000-000000000000')
-        .setExpirationTime('1h').sign(key(TEST_SECRET));
+      const ghost = await hubClaims().setSubject('00000000-0000-4000-8000-000000000000').setExpirationTime('1h').sign(key(TEST_SECRET));
       expectError(await call('GET', '/api/me', undefined, ghost), 401, 'UNAUTHORIZED');
+    });
+
+    it('401 for a token signed with the right secret for another issuer, another audience, or without a token version', async () => {
+      const sign = (t: SignJWT) => t.setSubject(user.id).setExpirationTime('1h').sign(key(TEST_SECRET));
+      const base = () => new SignJWT({ ver: 0 }).setProtectedHeader({ alg: 'HS256' });
+      const wrong = [
+        await sign(base().setIssuer('another-service').setAudience('crosswire-clients')),
+        await sign(base().setIssuer('crosswire').setAudience('another-audience')),
+        await sign(base()),
+        await sign(new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('crosswire').setAudience('crosswire-clients')),
+        await sign(hubClaims().setIssuer('crosswire').setAudience('crosswire-clients')), // the control: this one is right
+      ];
+      for (const t of wrong.slice(0, -1)) expectError(await call('GET', '/api/me', undefined, t), 401, 'UNAUTHORIZED');
+      expect((await call('GET', '/api/me', undefined, wrong.at(-1))).status).toBe(200);
     });
 
     it('401 for a non-Bearer Authorization header', async () => {
@@ -316,6 +330,67 @@ describe('auth: register, login, tokens, socket handshake', () => {
       }
       // And the expired token no longer opens a socket.
       expect(await connectError(shortHub.url, token)).toBe('unauthorized');
+    });
+  });
+
+  describe('ending sessions: logout everywhere, password change', () => {
+    const password = 'first-password';
+    const login = async (username: string, pw = password) => call('POST', '/api/auth/login', { username, password: pw });
+
+    it('logout-all: 204; every token of the user is refused and their sockets are told session:revoked {reason: revoked} and closed; others are untouched; a new login works', async () => {
+      const username = fresh('out');
+      const first = (await call('POST', '/api/auth/register', { username, password })).body.token as string;
+      const second = (await login(username)).body.token as string;
+      const bystander = await registerUser(call, 'bystander');
+      const [a, b, other] = [await open(first), await open(second), await open(bystander.token)];
+      const told: unknown[] = [];
+      a.on('session:revoked', (p) => told.push(p));
+      b.on('session:revoked', (p) => told.push(p));
+      const closed = Promise.all([disconnected(a, 5_000), disconnected(b, 5_000)]);
+
+      expect((await call('POST', '/api/auth/logout-all', undefined, second)).status).toBe(204);
+      expect(await closed).toEqual(['io server disconnect', 'io server disconnect']);
+      expect(told).toEqual([{ reason: 'revoked' }, { reason: 'revoked' }]);
+      for (const t of [first, second]) {
+        const res = await call('GET', '/api/me', undefined, t);
+        expectError(res, 401, 'UNAUTHORIZED');
+        expect(res.body.message).toMatch(/revoked/);
+        expect(await connectError(hub.url, t)).toBe('unauthorized');
+      }
+      expect(other.connected).toBe(true);
+      expect((await call('GET', '/api/me', undefined, bystander.token)).status).toBe(200);
+      const again = await login(username);
+      expect(again.status).toBe(200);
+      expect((await call('GET', '/api/me', undefined, again.body.token)).body.username).toBe(username);
+    });
+
+    it('password change: 403 with a wrong current password (nothing changes); 200 {user, token} ends every older session, the old password stops working', async () => {
+      const username = fresh('pw');
+      const old = (await call('POST', '/api/auth/register', { username, password })).body.token as string;
+      const sock = await open(old);
+
+      const refused = await call('POST', '/api/auth/password', { currentPassword: 'not-the-password', newPassword: 'second-password' }, old);
+      expectError(refused, 403, 'FORBIDDEN');
+      expectError(await call('POST', '/api/auth/password', { currentPassword: password, newPassword: 'short' }, old), 400, 'BAD_REQUEST');
+      expect((await call('GET', '/api/me', undefined, old)).status).toBe(200);
+      expect(sock.connected).toBe(true);
+
+      const revoked = once<any>(sock, 'session:revoked', 5_000);
+      const changed = await call('POST', '/api/auth/password', { currentPassword: password, newPassword: 'second-password' }, old);
+      expect(changed.status).toBe(200);
+      expect(changed.body).toEqual({ user: { id: expect.any(String), username, createdAt: expect.any(String) }, token: expect.any(String) });
+      expect(await revoked).toEqual({ reason: 'revoked' });
+      expectError(await call('GET', '/api/me', undefined, old), 401, 'UNAUTHORIZED');
+      expect((await call('GET', '/api/me', undefined, changed.body.token)).status).toBe(200);
+      const fresh2 = await open(changed.body.token);
+      expect(fresh2.connected).toBe(true);
+      expectError(await login(username), 401, 'UNAUTHORIZED');
+      expect((await login(username, 'second-password')).status).toBe(200);
+    });
+
+    it('both routes need a valid token: 401 without one', async () => {
+      expectError(await call('POST', '/api/auth/logout-all'), 401, 'UNAUTHORIZED');
+      expectError(await call('POST', '/api/auth/password', { currentPassword: password, newPassword: 'second-password' }), 401, 'UNAUTHORIZED');
     });
   });
 

@@ -57,7 +57,7 @@ describe('health, readiness, metrics, OpenAPI, request ids', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, ops]: [string, any]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.sort()).toEqual(
       [
-        'POST /api/auth/register', 'POST /api/auth/login', 'GET /api/me',
+        'POST /api/auth/register', 'POST /api/auth/login', 'POST /api/auth/logout-all', 'POST /api/auth/password', 'GET /api/me',
         'POST /api/channels', 'GET /api/channels', 'GET /api/channels/{id}', 'PATCH /api/channels/{id}', 'DELETE /api/channels/{id}',
         'POST /api/channels/{id}/members', 'DELETE /api/channels/{id}/members/{userId}',
         'GET /api/channels/{id}/messages', 'POST /api/channels/{id}/messages', 'GET /api/channels/{id}/presence',

@@ -2,6 +2,8 @@
 export function everyRoute(channelId: string, userId: string): Array<[string, string, unknown?]> {
   return [
     ['GET', '/api/me'],
+    ['POST', '/api/auth/logout-all'],
+    ['POST', '/api/auth/password', { currentPassword: 'password123', newPassword: 'password456' }],
     ['POST', '/api/channels', { name: `x-${Date.now()}` }],
     ['GET', '/api/channels'],
     ['GET', `/api/channels/${channelId}`],
