@@ -13,6 +13,8 @@ export default {
     { ...base, displayName: 'medium', testMatch: ['<rootDir>/src/**/*.test.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'] },
     { ...base, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.cluster.ts'] },
+    // The pages in Debian's Chromium (playwright-core) through HAProxy in front of three replicas (built code and dist/web).
+    { ...base, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser.ts'] },
     // `npm run bench -- --quick` end to end, on the built code (dist/bench).
     { ...base, displayName: 'bench', testMatch: ['<rootDir>/test/bench/**/*.bench.ts'] },
   ],

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 
@@ -8,6 +8,15 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Screenshots of the final states, kept after the run (.data/ is not committed). */
 export const ARTIFACTS = path.resolve('.data', 'artifacts', 'browser');
+
+/** The tests drive the built pages: a bundle older than its sources is a forgotten `npm run build`. */
+export function assertWebBuildFresh(): void {
+  const built = statSync(path.resolve('dist', 'web', 'assets', 'app.js'), { throwIfNoEntry: false })?.mtimeMs;
+  if (built === undefined) throw new Error('dist/web is missing: run `npm run build` first');
+  const sources = ['web', 'client'].flatMap((dir) => readdirSync(dir).filter((f) => /\.(ts|html|css)$/.test(f) && !f.endsWith('.spec.ts')).map((f) => path.join(dir, f)));
+  const newer = sources.filter((f) => statSync(f).mtimeMs > built);
+  if (newer.length > 0) throw new Error(`dist/web is older than ${newer.join(', ')}: run \`npm run build\` (or \`npm run build:web\`)`);
+}
 
 export function launchChromium(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -59,10 +59,6 @@ export class ChatPage {
     return (await this.byTestId('replica-id').textContent()) ?? '';
   }
 
-  async status(): Promise<string> {
-    return (await this.byTestId('connection-status').textContent()) ?? '';
-  }
-
   async createChannel(name: string): Promise<void> {
     await this.byTestId('channel-name').fill(name);
     await this.byTestId('create-channel').click();
@@ -100,6 +96,17 @@ export class ChatPage {
 
   async texts(): Promise<string[]> {
     return this.byTestId('message-text').allTextContents();
+  }
+
+  /** Until the page shows exactly these seqs, in this order; a timeout says what it showed instead. */
+  async waitForSeqs(expected: number[], timeoutMs = 20_000): Promise<void> {
+    const want = expected.join();
+    let shown = '';
+    try {
+      await until(`${this.name} to show seqs ${expected[0]}..${expected.at(-1)}`, async () => (shown = (await this.seqs()).join()) === want, timeoutMs);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; it shows [${shown}], and says "${await this.page.locator('#history-state').textContent()}"`);
+    }
   }
 
   async waitForCount(n: number, timeoutMs = 30_000): Promise<void> {
