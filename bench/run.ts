@@ -15,7 +15,7 @@ import { machineCores } from './scenarios/context.js';
 import { SCENARIO_RUNNERS } from './scenarios/index.js';
 import { type BenchUser, Seeder } from './seed.js';
 import { BASELINE_ADAPTER_OPTIONS, BASELINE_REDIS_OPTIONS, BASELINE_SERVER_OPTIONS } from './baseline/options.js';
-import { HUB_BENCH_ENV, Topology } from './topology.js';
+import { BENCH_LIMITS_RAISED, HUB_BENCH_ENV, Topology } from './topology.js';
 import { judge, PROFILE_FOR, writeReport } from './report/finish.js';
 import { type ProfileResult, profileHub, type ProfileLoad } from './profile.js';
 
@@ -106,7 +106,7 @@ async function run(opts: Options): Promise<number> {
         profile,
         generatorProcesses: opts.generators,
         hubEnv: HUB_BENCH_ENV,
-        limitsRaised: [],
+        limitsRaised: BENCH_LIMITS_RAISED,
         baseline: { server: BASELINE_SERVER_OPTIONS, adapter: BASELINE_ADAPTER_OPTIONS, redis: BASELINE_REDIS_OPTIONS },
       },
       scenarios,

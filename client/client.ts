@@ -204,7 +204,8 @@ export class CrosswireClient {
       if (FINAL_CONNECT_ERRORS.has(err.message)) return this.finish(err.message);
       this.state.set({ status: 'reconnecting', reason: err.message, replicaId: this.replicaId });
       // A handshake refused by the hub (e.g. `unavailable`) is not retried by socket.io itself.
-      if (!s.active) this.retry = setTimeout(() => s.connect(), 1_000);
+      const wait = (err as Error & { data?: { retryAfterMs?: number } }).data?.retryAfterMs ?? 1_000;
+      if (!s.active) this.retry = setTimeout(() => s.connect(), wait);
     });
     s.on('session:revoked', ({ reason }) => (this.revoked = reason));
     s.on('message:created', (m) => this.subs.get(m.channelId)?.feed.accept(m));
@@ -235,6 +236,8 @@ export class CrosswireClient {
           if (err || !ack) return void setTimeout(ask, 1_000);
           if (!ack.ok) {
             if (ack.error.code === 'UNAVAILABLE' || ack.error.code === 'INTERNAL') return void setTimeout(ask, 1_000);
+            // A subscribe rate passes; the per-socket cap (no retryAfterMs) does not, so it is the app's to see.
+            if (ack.error.code === 'RATE_LIMITED' && ack.error.retryAfterMs !== undefined) return void setTimeout(ask, ack.error.retryAfterMs);
             this.subs.delete(sub.channelId);
             sub.settle?.reject(new CrosswireError(ack.error.code, ack.error.message, ack.error.details));
             return resolve();

@@ -97,8 +97,9 @@ export class Outbox {
         const { code, message, details } = ack.error;
         return this.done(item, () => item.reject(new CrosswireError(code, message, details)));
       }
-      // No answer in time, or a passing failure: the same clientMsgId again, later.
-      const delay = Math.min(250 * 2 ** item.failures++, 5_000);
+      // No answer in time, or a passing failure: the same clientMsgId again, later (not before a rate limit says).
+      const wait = !err && ack && !ack.ok ? (ack.error.retryAfterMs ?? 0) : 0;
+      const delay = Math.max(Math.min(250 * 2 ** item.failures++, 5_000), wait);
       item.retry = setTimeout(() => {
         item.retry = undefined;
         if (this.online && this.items.includes(item)) this.dispatch(item);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ZodPipe } from '../common/zod.pipe.js';
 import type { UserDto, UserRef } from '../events/dto.js';
@@ -18,17 +18,17 @@ export class AuthController {
 
   @Post('auth/register')
   @ApiJsonBody(credentialsSchema)
-  @ApiOutcomes(201, 400, 409)
-  register(@Body(new ZodPipe(credentialsSchema, 'body')) body: Credentials): Promise<Session> {
-    return this.auth.register(body);
+  @ApiOutcomes(201, 400, 409, 429)
+  register(@Body(new ZodPipe(credentialsSchema, 'body')) body: Credentials, @Ip() ip: string): Promise<Session> {
+    return this.auth.register(body, ip);
   }
 
   @Post('auth/login')
   @HttpCode(200)
   @ApiJsonBody(credentialsSchema)
-  @ApiOutcomes(200, 400, 401)
-  login(@Body(new ZodPipe(credentialsSchema, 'body')) body: Credentials): Promise<Session> {
-    return this.auth.login(body);
+  @ApiOutcomes(200, 400, 401, 429)
+  login(@Body(new ZodPipe(credentialsSchema, 'body')) body: Credentials, @Ip() ip: string): Promise<Session> {
+    return this.auth.login(body, ip);
   }
 
   /** Ends every session of the caller on every replica: all their tokens stop working, their sockets are closed. */

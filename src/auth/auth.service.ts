@@ -7,6 +7,7 @@ import { Invalidations } from '../redis/invalidations.js';
 import { toUserDto } from '../users/users.mapper.js';
 import { UsersService } from '../users/users.service.js';
 import type { Credentials, PasswordChange } from './auth.schemas.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { PasswordWork } from './password-work.js';
 import { TOKEN_SIGNER, TokenSigner } from './tokens.js';
 
@@ -30,13 +31,16 @@ export class AuthService {
     private readonly users: UsersService,
     @Inject(TOKEN_SIGNER) private readonly tokens: TokenSigner,
     private readonly passwords: PasswordWork,
+    private readonly limits: LimitsService,
     @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
     invalidations: Invalidations,
   ) {
     this.known = new CoherentCache(invalidations, 'user');
   }
 
-  async register({ username, password }: Credentials): Promise<Session> {
+  /** `ip` is the caller's address (proxies trusted per TRUSTED_PROXIES), for the sign-in limits. */
+  async register({ username, password }: Credentials, ip: string): Promise<Session> {
+    await this.limits.authAttempt(ip);
     const passwordHash = await this.passwords.hash(password);
     try {
       const user = await this.users.create(username, passwordHash);
@@ -47,11 +51,18 @@ export class AuthService {
     }
   }
 
-  async login({ username, password }: Credentials): Promise<Session> {
+  /** Limits first, so a refused attempt never costs a hash; unknown names count like wrong passwords. */
+  async login({ username, password }: Credentials, ip: string): Promise<Session> {
+    await this.limits.authAttempt(ip);
+    await this.limits.beforeLogin(username, ip);
     const user = await this.users.findByUsername(username);
     this.dummyHash ??= this.passwords.hash('not-a-real-password');
     const ok = await this.passwords.verify(password, user?.passwordHash ?? (await this.dummyHash));
-    if (!user || !ok) throw unauthorized('wrong username or password');
+    if (!user || !ok) {
+      await this.limits.loginFailed(username, ip);
+      throw unauthorized('wrong username or password');
+    }
+    await this.limits.loginSucceeded(username, ip);
     return { user: toUserDto(user), token: await this.tokens.sign(user.id, user.tokenVersion) };
   }
 

@@ -55,14 +55,17 @@ export class ClusterService implements OnApplicationBootstrap, OnModuleDestroy {
   async view(): Promise<ClusterView> {
     const now = Date.now();
     const { checks } = this.readiness.state();
-    let replicas: ReplicaReport[] = [this.mine ?? (await this.measure())];
+    // This replica's own line is read now, not at its last report: a socket just opened is already counted.
+    const own = { ...(this.mine ?? (await this.measure())), sockets: (await this.metrics.socketsOpen.get()).values[0]?.value ?? 0 };
+    let replicas: ReplicaReport[] = [own];
     if (this.redis && checks.redis === 'ok') {
       try {
         const ids = await this.redis.pub.smembers(IDS);
         const raw = ids.length ? await this.redis.pub.mget(ids.map(KEY)) : [];
         const gone = ids.filter((_, i) => raw[i] === null);
         if (gone.length) void this.redis.pub.srem(IDS, ...gone).catch(() => undefined);
-        replicas = raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as ReplicaReport);
+        const others = raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as ReplicaReport);
+        replicas = [...others.filter((r) => r.id !== own.id), own];
       } catch {
         /* Redis went away mid-read: this replica alone */
       }

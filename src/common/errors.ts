@@ -33,6 +33,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: FieldProblem[],
+    /** RATE_LIMITED: when the caller may try again (Retry-After, and the ack's `retryAfterMs`). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'AppError';
@@ -49,3 +51,6 @@ export const conflict = (message: string) => new AppError('CONFLICT', message);
 export const unauthorized = (message = 'unauthorized') => new AppError('UNAUTHORIZED', message);
 export const badRequest = (message: string, details?: FieldProblem[]) =>
   new AppError('BAD_REQUEST', message, details);
+/** Over a limit. Without `retryAfterMs` the caller must change something first (a cap, not a rate). */
+export const rateLimited = (what: string, retryAfterMs?: number) =>
+  new AppError('RATE_LIMITED', retryAfterMs === undefined ? `too many ${what}` : `too many ${what}; try again in ${Math.ceil(retryAfterMs / 1000)} s`, undefined, retryAfterMs);

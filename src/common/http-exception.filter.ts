@@ -21,6 +21,7 @@ export function errorBody(err: AppError, status = err.status) {
     code: err.code,
     message: err.message,
     ...(err.details ? { details: err.details } : {}),
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
   };
 }
 
@@ -42,8 +43,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const status = exception instanceof HttpException ? exception.getStatus() : err.status;
     if (err.code === 'INTERNAL') this.logger.error(exception);
     else if (err.code === 'UNAVAILABLE') this.logger.event('warn', 'dependency unavailable', { err: String(exception) });
-    if (err.code === 'UNAVAILABLE') res.setHeader('Retry-After', '1');
     if (res.headersSent) return;
+    if (err.code === 'UNAVAILABLE') res.setHeader('Retry-After', '1');
+    if (err.code === 'RATE_LIMITED') res.setHeader('Retry-After', String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000))));
     res.status(status).json(errorBody(err, status));
   }
 }

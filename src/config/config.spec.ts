@@ -51,4 +51,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32/);
     expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(32), JWT_SECRET_FILE: '/s' })).toThrow(/set one, not both/);
   });
+
+  it('reads rate limits as points per window, on by default, and refuses malformed ones', () => {
+    const cfg = loadConfig({ RATE_PUBLISH_PER_USER: '20/2m', RATE_AUTH_PER_IP: '5/1h' });
+    expect(cfg.RATE_LIMITS).toBe(true);
+    expect(cfg.RATE_PUBLISH_PER_USER).toEqual({ points: 20, seconds: 120 });
+    expect(cfg.RATE_AUTH_PER_IP).toEqual({ points: 5, seconds: 3_600 });
+    expect(cfg.RATE_REST_PER_USER).toEqual({ points: 300, seconds: 5 });
+    expect(loadConfig({ RATE_LIMITS: 'off' }).RATE_LIMITS).toBe(false);
+    expect(() => loadConfig({ RATE_REST_PER_USER: '100 per second' })).toThrow(/RATE_REST_PER_USER: expected points\/window/);
+    expect(() => loadConfig({ RATE_TYPING_PER_SOCKET: '0/5s' })).toThrow(/RATE_TYPING_PER_SOCKET: points and window must be positive/);
+  });
 });

@@ -27,6 +27,21 @@ const duration = z
   })
   .refine((s) => s > 0, 'must be positive');
 
+/** A rate "points/window", e.g. "100/10s": at most `points` in each `seconds`-long window. */
+const rate = (def: string) =>
+  z
+    .string()
+    .regex(/^\d+\/\d+(s|m|h)$/, 'expected points/window, e.g. 100/10s')
+    .default(def)
+    .transform((v) => {
+      const [points, window] = v.split('/') as [string, string];
+      const n = Number.parseInt(window, 10);
+      return { points: Number.parseInt(points, 10), seconds: n * { s: 1, m: 60, h: 3600 }[window.slice(-1) as 's' | 'm' | 'h'] };
+    })
+    .refine((r) => r.points > 0 && r.seconds > 0, 'points and window must be positive');
+
+export type Rate = { points: number; seconds: number };
+
 const schema = z.object({
   PORT: int(3000, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
@@ -45,6 +60,22 @@ const schema = z.object({
   // at most PASSWORD_QUEUE waiting; past that, 503 rather than a starved replica.
   PASSWORD_CONCURRENCY: int(2, 1, 16),
   PASSWORD_QUEUE: int(32, 0, 10_000),
+  // Abuse limits (SECURITY.md). Cluster-wide through Redis; per replica while Redis is away or slower
+  // than RATE_LIMIT_TIMEOUT_MS. RATE_LIMITS=off turns every one of them off (tests that are not about them).
+  RATE_LIMITS: z.enum(['on', 'off', 'true', 'false']).default('on').transform((v) => v === 'on' || v === 'true'),
+  RATE_LIMIT_TIMEOUT_MS: int(50, 1, 5_000),
+  RATE_REST_PER_USER: rate('300/5s'),
+  RATE_PUBLISH_PER_USER: rate('150/5s'),
+  RATE_CONNECT_PER_IP: rate('120/1m'),
+  RATE_CONNECT_PER_USER: rate('60/1m'),
+  RATE_AUTH_PER_IP: rate('30/1m'),
+  // Wrong passwords for one account from one address before each further try waits 1 s, 2 s, 4 s … (at most 15 min).
+  LOGIN_FAILS_BEFORE_BACKOFF: int(5, 1, 1_000),
+  // Wrong passwords for one account from all addresses together; past it, the account's logins wait out the hour.
+  RATE_LOGIN_FAILS_PER_ACCOUNT: rate('50/1h'),
+  SUBSCRIPTIONS_PER_SOCKET: int(200, 1, 100_000),
+  RATE_SUBSCRIBE_PER_SOCKET: rate('400/10s'),
+  RATE_TYPING_PER_SOCKET: rate('10/5s'),
   // Operators' bearer token for /api/cluster and the cluster view (unset with REDIS_URL: they are off).
   ADMIN_TOKEN: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   ADMIN_TOKEN_FILE: optionalString,

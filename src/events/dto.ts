@@ -46,4 +46,6 @@ export interface ErrorBody {
   code: string;
   message: string;
   details?: { field: string; reason: string }[];
+  /** RATE_LIMITED: when to try again. */
+  retryAfterMs?: number;
 }

@@ -6,6 +6,7 @@ import { PrismaService } from '../database/prisma.service.js';
 import { BROADCASTER, type Broadcaster, type Port } from '../events/ports.js';
 import type { MessageDto, UserRef } from '../events/dto.js';
 import { ChannelsService } from '../channels/channels.service.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { KeyedBatcher } from './keyed-batcher.js';
 import { type Publish, type Published, commitBatch } from './publish-batch.js';
@@ -27,6 +28,7 @@ export class MessagesService {
     @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly limits: LimitsService,
   ) {
     this.batches = new KeyedBatcher((channelId, batch) => this.commit(channelId, batch), MAX_BATCH);
   }
@@ -39,6 +41,7 @@ export class MessagesService {
    * again: its subscribers already have it.
    */
   async publish(channelId: string, input: PublishInput, user: UserRef): Promise<Published> {
+    await this.limits.publish(user.id);
     const size = jsonBytes(input.body);
     if (size > this.config.MESSAGE_MAX_BYTES) {
       throw new AppError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; the limit is ${this.config.MESSAGE_MAX_BYTES}`, [

@@ -54,6 +54,12 @@ export class MetricsService {
     help: 'message:created written to sockets (one per socket per message)',
     registers: [this.registry],
   });
+  readonly rateLimited = new Counter({
+    name: 'crosswire_rate_limited_total',
+    help: 'Requests, events and handshakes refused by a rate limit, by limit and where it was counted (redis: cluster-wide, local: this replica while Redis is away)',
+    labelNames: ['limit', 'store'] as const,
+    registers: [this.registry],
+  });
   readonly shed = new Counter({
     name: 'crosswire_shed_total',
     help: 'Work refused because a bound was full (503), by what',
@@ -89,6 +95,7 @@ export class MetricsService {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

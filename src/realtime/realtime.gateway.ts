@@ -1,9 +1,12 @@
 import { Inject, type OnModuleDestroy } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import { AuthService } from '../auth/auth.service.js';
+import type { IncomingMessage } from 'node:http';
+import { clientIpResolver } from '../common/client-ip.js';
 import { toAppError } from '../common/unavailable.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { TypedServer, TypedSocket } from '../events/sockets.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
@@ -21,6 +24,7 @@ import { SubscriptionService } from './subscription.service.js';
 @WebSocketGateway()
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
   private readonly expiries = new Expiries((socket) => this.sockets.endSession(socket, 'expired'));
+  private readonly clientIp: (req: IncomingMessage) => string;
 
   constructor(
     private readonly auth: AuthService,
@@ -35,7 +39,10 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     @Inject(LOGGER) private readonly logger: JsonLogger,
     @Inject(REDIS_CLIENTS) private readonly redis: RedisClients | null,
     @Inject(INSTANCE_ID) private readonly instanceId: string,
-  ) {}
+    private readonly limits: LimitsService,
+  ) {
+    this.clientIp = clientIpResolver(config.TRUSTED_PROXIES);
+  }
 
   afterInit(io: TypedServer) {
     this.sockets.attach(io, !!this.redis);
@@ -56,14 +63,21 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       redis.bus.on('ready', () => void this.reconciler.runOnce());
     }
     io.use((socket, next) => {
-      const reject = (reason: string) => {
+      const reject = (reason: string, data?: object) => {
         this.metrics.handshakeRejections.inc({ reason });
-        next(new Error(reason));
+        next(Object.assign(new Error(reason), data ? { data } : {}));
       };
       const { origin, host } = socket.handshake.headers;
       if (!originAllowed(origin, host, this.config.CORS_ORIGINS)) return reject('origin not allowed');
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-      this.auth.authenticate(token).then(
+      // The address limit comes before the token is even looked at: a flood of handshakes costs one counter each.
+      const admit = async () => {
+        await this.limits.connectFrom(this.clientIp(socket.request));
+        const session = await this.auth.authenticate(token);
+        await this.limits.connectAs(session.user.id);
+        return session;
+      };
+      admit().then(
         ({ user, exp, version }) => {
           socket.data.user = user;
           socket.data.tokenExp = exp;
@@ -73,8 +87,9 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
           next();
         },
         (e: unknown) => {
-          const { code } = toAppError(e);
-          reject(code === 'UNAUTHORIZED' ? 'unauthorized' : code === 'UNAVAILABLE' ? 'unavailable' : 'internal error');
+          const err = toAppError(e);
+          if (err.code === 'RATE_LIMITED') return reject('rate limited', { code: err.code, retryAfterMs: err.retryAfterMs });
+          reject(err.code === 'UNAUTHORIZED' ? 'unauthorized' : err.code === 'UNAVAILABLE' ? 'unavailable' : 'internal error');
         },
       );
     });

@@ -3,6 +3,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { ChannelsModule } from '../channels/channels.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { BROADCASTER, type Broadcaster, FANOUT_HEALTH, type FanoutHealth, PRESENCE_READER, type Port, type PresenceReader } from '../events/ports.js';
+import { LimitsModule } from '../limits/limits.module.js';
 import { MessagesModule } from '../messages/messages.module.js';
 import { RealtimeBroadcaster } from './broadcaster.js';
 import { ChannelBus } from './channel-bus.js';
@@ -21,7 +22,7 @@ import { SubscriptionsGateway } from './subscriptions.gateway.js';
  * binds the ports they call (EventsModule) at start-up; no feature imports it.
  */
 @Module({
-  imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule, RedisModule],
+  imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule, RedisModule, LimitsModule],
   providers: [
     SocketServer,
     ChannelBus,

@@ -7,6 +7,7 @@ import type { ChannelDto, UserRef } from '../events/dto.js';
 import { type RemovedReason, type SubscribeResult, channelRoom } from '../events/events.js';
 import type { TypedSocket } from '../events/sockets.js';
 import { MessagesService } from '../messages/messages.service.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
 import type { ChannelStream } from './channel-stream.js';
@@ -65,6 +66,7 @@ export class SubscriptionService {
     private readonly sockets: SocketServer,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly limits: LimitsService,
   ) {}
 
   /** Listens to the other replicas' revocations. */
@@ -79,7 +81,13 @@ export class SubscriptionService {
   subscribe(socket: TypedSocket, channelId: string, sinceSeq: number | undefined, reply: (r: SubscribeResult) => void): Promise<void> {
     const inFlight = this.inFlight.get(channelId) ?? new Map<string, TypedSocket>();
     this.inFlight.set(channelId, inFlight.set(socket.id, socket));
-    return this.serialize(socket, channelId, () => this.doSubscribe(socket, channelId, sinceSeq, reply)).finally(() => {
+    // The limits are checked in turn with the socket's other steps on the channel, so an unsubscribe sent after still comes after.
+    const step = async () => {
+      const mine = this.bySocket.get(socket.id);
+      await this.limits.subscribeAttempt(socket.id, this.get(socket, channelId) ? 0 : mine instanceof Map ? mine.size : mine ? 1 : 0);
+      await this.doSubscribe(socket, channelId, sinceSeq, reply);
+    };
+    return this.serialize(socket, channelId, step).finally(() => {
       inFlight.delete(socket.id);
       if (inFlight.size === 0 && this.inFlight.get(channelId) === inFlight) this.inFlight.delete(channelId);
     });
@@ -110,6 +118,8 @@ export class SubscriptionService {
   /** Volatile, to the channel's sockets on every replica with some, not the sender's own; needs a subscription or access. */
   async typing(socket: TypedSocket, channelId: string): Promise<void> {
     const user = socket.data.user;
+    // Before anything that costs: typing is volatile, so over the limit it is simply not sent.
+    if (!(await this.limits.typing(socket.id))) return;
     if (!this.isSubscribed(socket, channelId)) {
       const allowed = await this.channels.canRead(channelId, user).then(() => true, () => false);
       if (!allowed) return;

@@ -21,6 +21,8 @@ export const FAST_ENV = {
   DRAIN_NOTICE_MS: '2500', // HAProxy's fall 2 x inter 1s, plus a margin
   DRAIN_MS: '1000',
   LOG_LEVEL: 'info',
+  // Tests drive one user and one address hard; the limits' own tests switch them on.
+  RATE_LIMITS: 'off',
 };
 
 export class Replica {
@@ -113,7 +115,7 @@ export async function startCluster(n = 3, env: Record<string, string> = {}, opts
  * One cluster for a whole test file, stopped afterwards together with every
  * socket opened through it.
  */
-export function clusterForFile(n = 3) {
+export function clusterForFile(n = 3, env: Record<string, string> = {}) {
   const sockets: ClientSocket[] = [];
   const ctx = {
     cluster: undefined as unknown as Cluster,
@@ -127,7 +129,7 @@ export function clusterForFile(n = 3) {
     },
   };
   beforeAll(async () => {
-    ctx.cluster = await startCluster(n);
+    ctx.cluster = await startCluster(n, env);
   });
   afterAll(async () => {
     sockets.forEach((s) => s.close());
