@@ -55,6 +55,7 @@ export class AuthService {
   async login({ username, password }: Credentials, ip: string): Promise<Session> {
     await this.limits.authAttempt(ip);
     await this.limits.beforeLogin(username, ip);
+    this.passwords.ensureRoom();
     const user = await this.users.findByUsername(username);
     this.dummyHash ??= this.passwords.hash('not-a-real-password');
     const ok = await this.passwords.verify(password, user?.passwordHash ?? (await this.dummyHash));

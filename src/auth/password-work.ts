@@ -28,12 +28,23 @@ export class PasswordWork {
     return this.run(() => verifyPassword(password, stored));
   }
 
+  /** Refuses at once when hashing is full, before the caller spends a database query on a hash that cannot run. */
+  ensureRoom(): void {
+    if (this.full()) this.refuse();
+  }
+
+  private full(): boolean {
+    return this.running >= this.config.PASSWORD_CONCURRENCY && this.waiting.length >= this.config.PASSWORD_QUEUE;
+  }
+
+  private refuse(): never {
+    this.metrics.shed.inc({ what: 'password' });
+    throw unavailable('password hashing (too many at once)');
+  }
+
   private async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.config.PASSWORD_CONCURRENCY) {
-      if (this.waiting.length >= this.config.PASSWORD_QUEUE) {
-        this.metrics.shed.inc({ what: 'password' });
-        throw unavailable('password hashing (too many at once)');
-      }
+      if (this.full()) this.refuse();
       await new Promise<void>((start) => this.waiting.push(start));
     } else this.running++;
     try {

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -58,8 +58,11 @@ const schema = z.object({
   JWT_TTL: duration,
   // scrypt runs on libuv's pool (4 threads, shared with DNS and zlib): at most this many at once,
   // at most PASSWORD_QUEUE waiting; past that, 503 rather than a starved replica.
-  PASSWORD_CONCURRENCY: int(2, 1, 16),
-  PASSWORD_QUEUE: int(32, 0, 10_000),
+  // Default: one core less than the machine has (at least 1), so the event loop keeps a core; measured by
+  // test/cluster/login-flood.cluster.ts. The queue holds a burst of 64 rather than refusing it at once:
+  // refused callers come straight back, and answering them costs the event loop more than waiting.
+  PASSWORD_CONCURRENCY: int(Math.max(1, availableParallelism() - 1), 1, 16),
+  PASSWORD_QUEUE: int(64, 0, 10_000),
   // Abuse limits (SECURITY.md). Cluster-wide through Redis; per replica while Redis is away or slower
   // than RATE_LIMIT_TIMEOUT_MS. RATE_LIMITS=off turns every one of them off (tests that are not about them).
   RATE_LIMITS: z.enum(['on', 'off', 'true', 'false']).default('on').transform((v) => v === 'on' || v === 'true'),
