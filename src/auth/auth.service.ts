@@ -92,7 +92,7 @@ export class AuthService {
   /** Every token of the user stops working on every replica, and their sockets are told and closed. */
   async logoutEverywhere(user: UserRef): Promise<void> {
     const updated = await this.users.bumpTokenVersion(user.id);
-    this.revoked(user.id, updated.tokenVersion);
+    await this.revoked(user.id, updated.tokenVersion);
   }
 
   /** A new password ends every other session, like logoutEverywhere; the answer carries a fresh token. */
@@ -100,7 +100,7 @@ export class AuthService {
     const row = await this.users.row(user.id);
     if (!(await this.passwords.verify(change.currentPassword, row.passwordHash))) throw forbidden('the current password is wrong');
     const updated = await this.users.setPassword(user.id, await this.passwords.hash(change.newPassword));
-    this.revoked(user.id, updated.tokenVersion);
+    await this.revoked(user.id, updated.tokenVersion);
     return { user: toUserDto(updated), token: await this.tokens.sign(updated.id, updated.tokenVersion) };
   }
 
@@ -117,8 +117,8 @@ export class AuthService {
     });
   }
 
-  private revoked(userId: string, version: number) {
-    this.known.invalidate(userId);
+  private async revoked(userId: string, version: number) {
+    await this.known.invalidate(userId);
     this.broadcaster.use.sessionsRevoked(userId, version);
   }
 }

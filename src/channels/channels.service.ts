@@ -119,7 +119,7 @@ export class ChannelsService {
     let channel;
     try {
       channel = await this.db.channel.update({ where: { id: channelId }, data: input });
-      this.readAccess.invalidate(channelId);
+      await this.readAccess.invalidate(channelId);
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict('channel name is taken');
       if ((e as { code?: string }).code === 'P2025') throw notFound('channel');
@@ -136,7 +136,7 @@ export class ChannelsService {
     await this.requireOwner(channelId, user);
     // deleteMany: a concurrent delete of the same channel is not an error.
     await this.db.channel.deleteMany({ where: { id: channelId } });
-    this.readAccess.invalidate(channelId);
+    await this.readAccess.invalidate(channelId);
     this.broadcaster.use.channelDeleted(channelId);
   }
 
@@ -152,7 +152,7 @@ export class ChannelsService {
         data: { channelId, userId: target.id, role: 'member' },
         include: { user: true },
       });
-      this.readAccess.invalidate(channelId);
+      await this.readAccess.invalidate(channelId);
       return { membership: toMembershipDto(created), created: true };
     } catch (e) {
       // The channel deleted meanwhile: the membership's foreign key fails.
@@ -172,7 +172,7 @@ export class ChannelsService {
     if (self && isOwner) throw conflict('the owner cannot leave the channel; delete it instead');
     const { count } = await this.db.membership.deleteMany({ where: { channelId, userId } });
     if (count === 0) throw notFound('member');
-    this.readAccess.invalidate(channelId);
+    await this.readAccess.invalidate(channelId);
     if (channel.visibility === 'private') {
       this.broadcaster.use.accessRevoked(channelId, [userId], self ? 'left' : 'removed');
     }

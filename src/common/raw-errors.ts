@@ -24,6 +24,9 @@ export function shapeClientErrors(server: Server, replicaId: string): void {
     const headers = { 'X-Request-Id': requestIdOf({}), 'X-Replica-Id': replicaId };
     socket.end(rawErrorResponse(tooLarge ? 431 : 400, 'BAD_REQUEST', tooLarge ? 'request line or headers too large' : 'malformed HTTP request', headers));
   });
+  // An Expect other than 100-continue gets Node's bare 417 unless someone listens; RFC 9110 lets a server
+  // ignore it, so the request is served as if it had none (found by test/e2e/fuzz.e2e.ts).
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
 }
 
 /**

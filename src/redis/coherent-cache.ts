@@ -38,9 +38,9 @@ export class CoherentCache<V> {
     return value;
   }
 
-  /** Drops the group here and on every other replica. */
-  invalidate(group: string): void {
-    this.bus.publish(this.kind, group);
+  /** Drops the group here and on every other replica; await it before answering, so no replica serves the old value after the answer. */
+  invalidate(group: string): Promise<void> {
+    return this.bus.publish(this.kind, group);
   }
 
   private put(group: string, key: string, value: V, expires: number) {

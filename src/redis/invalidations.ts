@@ -3,6 +3,8 @@ import { REDIS_CLIENTS } from './redis.provider.js';
 import type { RedisClients } from './redis-clients.js';
 
 const CHANNEL = 'crosswire:invalidate';
+/** Longest a change waits for Redis to take its invalidation before answering anyway. */
+const PUBLISH_WAIT_MS = 100;
 
 type Listener = (group: string) => void;
 
@@ -41,9 +43,19 @@ export class Invalidations implements OnModuleInit {
     this.resets.push(reset);
   }
 
-  publish(kind: string, group: string): void {
+  /**
+   * Resolves once Redis took the message (it is then already on its way to every other replica, ahead of
+   * anything the caller answers next), or after PUBLISH_WAIT_MS: a slow Redis never stalls the request.
+   */
+  publish(kind: string, group: string): Promise<void> {
     for (const l of this.listeners.get(kind) ?? []) l(group);
+    if (!this.redis) return Promise.resolve();
     // A lost message is bounded by the caches' TTL; while Redis is down nothing is cached.
-    this.redis?.pub.publish(CHANNEL, `${kind}|${group}`).catch(() => undefined);
+    const sent = this.redis.pub.publish(CHANNEL, `${kind}|${group}`).then(() => undefined, () => undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, PUBLISH_WAIT_MS);
+      timer.unref();
+      void sent.then(() => (clearTimeout(timer), resolve()));
+    });
   }
 }
