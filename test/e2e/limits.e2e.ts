@@ -194,3 +194,17 @@ describe('rate limits (one replica, counted locally)', () => {
     expect(await metricValue(t.hub.url, 'crosswire_rate_limited_total', { limit: 'login_account' })).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('rate limits without TRUSTED_PROXIES', () => {
+  const plain = hubForFile({ RATE_LIMITS: 'on', RATE_AUTH_PER_IP: '2/30s' });
+
+  it('an X-Forwarded-For from an untrusted peer is not believed: inventing addresses does not dodge a per-address limit', async () => {
+    const attempt = (ip: string, n: number) =>
+      fetch(`${plain.hub.url}/api/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ username: `xff${process.pid % 1000}_${n}_${Date.now()}`, password: 'password123' }),
+      }).then((r) => r.status);
+    expect([await attempt('198.51.100.1', 1), await attempt('198.51.100.2', 2), await attempt('198.51.100.3', 3)]).toEqual([201, 201, 429]);
+  });
+});
