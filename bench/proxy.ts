@@ -1,6 +1,9 @@
 // A byte-counting TCP proxy: what a client or a replica sends and receives on
 // the wire (HTTP headers, WebSocket frames, Redis protocol), and how many TCP
-// connections it opens. It forwards bytes untouched.
+// connections it opens. It forwards bytes untouched, optionally late: with
+// `delayMs` set, every chunk from the target waits that long before it goes on
+// (added latency on each round trip, as the fault tests use against Redis and
+// Postgres); it can be changed while connections are open.
 import net from 'node:net';
 import { freePort } from '../scripts/free-port.js';
 
@@ -14,6 +17,8 @@ export interface ProxyCounters {
 
 export class CountingProxy {
   readonly counters: ProxyCounters = { up: 0, down: 0, connections: 0 };
+  /** Held back this long: each chunk from the target, in order (0: forwarded at once). */
+  delayMs = 0;
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
   port = 0;
@@ -51,9 +56,8 @@ export class CountingProxy {
     const target = net.connect({ port: this.targetPort, host: this.targetHost, noDelay: true });
     this.sockets.add(client).add(target);
     client.on('data', (d) => (this.counters.up += d.length));
-    target.on('data', (d) => (this.counters.down += d.length));
     client.pipe(target);
-    target.pipe(client);
+    this.forwardLate(target, client);
     const close = () => {
       client.destroy();
       target.destroy();
@@ -62,6 +66,31 @@ export class CountingProxy {
     };
     client.on('error', close).on('close', close);
     target.on('error', close).on('close', close);
+  }
+
+  /**
+   * target → client, each chunk due `delayMs` after it arrived. One FIFO per
+   * connection keeps the order when the delay changes mid-stream; the target
+   * is paused while the client's buffer is full, as pipe() would.
+   */
+  private forwardLate(from: net.Socket, to: net.Socket): void {
+    const queue: Array<{ due: number; data: Buffer }> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      while (queue.length && queue[0].due <= Date.now()) {
+        if (!to.destroyed && !to.write(queue.shift()!.data)) from.pause();
+      }
+      if (queue.length) timer = setTimeout(flush, queue[0].due - Date.now());
+      else if (from.readableEnded && !to.destroyed) to.end();
+    };
+    from.on('data', (d: Buffer) => {
+      this.counters.down += d.length;
+      queue.push({ due: Date.now() + this.delayMs, data: d });
+      if (!timer) flush();
+    });
+    from.on('end', () => !timer && !queue.length && to.end());
+    to.on('drain', () => from.resume());
   }
 
   /** Cuts every connection through it (a killed target's clients then see the drop at once). */

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { resolveAdminToken, resolveJwtSecret } from './auth/secret.js';
 import { createHub } from './bootstrap.js';
 import { drainAndClose } from './drain.js';
+import { closeHub } from './shutdown.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { migrate } from './database/migrator.js';
 import { JsonLogger } from './logging/logger.js';
@@ -59,7 +60,7 @@ async function main() {
     if (stopping) return;
     const app = await createHub({ config, databaseUrl, jwtSecret, adminToken, logger });
     // A replica behind a balancer drains on SIGTERM; a lone hub, or Ctrl-C, just closes.
-    cleanups.push((why) => (config.REDIS_URL && why === 'SIGTERM' ? drainAndClose(app, config, logger) : app.close()));
+    cleanups.push((why) => (config.REDIS_URL && why === 'SIGTERM' ? drainAndClose(app, config, logger) : closeHub(app, config.SHUTDOWN_GRACE_MS, logger)));
     log('crosswire listening', { url: await app.getUrl(), replicaId: config.REPLICA_ID });
   } catch (e) {
     const message = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);

@@ -16,7 +16,7 @@ export interface ClusterReport {
   servedBy: string;
   at: string;
   redis: 'ok' | 'down' | 'disabled';
-  postgres: 'ok' | 'down';
+  postgres: 'ok' | 'busy' | 'down';
   replicas: ReplicaReport[];
 }
 

@@ -18,7 +18,7 @@ export interface ClusterView {
   servedBy: string;
   at: string;
   redis: 'ok' | 'down' | 'disabled';
-  postgres: 'ok' | 'down';
+  postgres: 'ok' | 'busy' | 'down';
   replicas: Array<ReplicaReport & { ageMs: number }>;
 }
 

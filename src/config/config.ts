@@ -96,6 +96,9 @@ const schema = z.object({
   MESSAGE_MAX_BYTES: int(16_384, 1, 1_048_576),
   REQUEST_MAX_BYTES: int(65_536, 1024, 16_777_216),
   SOCKET_MAX_BYTES: int(100_000, 1024, 16_777_216),
+  // A socket's send buffer (engine.io's queue plus the WebSocket's unsent bytes) past this closes its
+  // transport: a client that stops reading costs at most this much, and the client resumes with sinceSeq.
+  SOCKET_BUFFER_MAX_BYTES: int(2_097_152, 65_536, 268_435_456),
   DRAIN_MS: int(10_000),
   LEASE_TTL_MS: int(10_000, 100),
   PRESENCE_GRACE_MS: int(3_000),
@@ -107,6 +110,13 @@ const schema = z.object({
   // How long a draining replica waits for the load balancer to see it not-ready
   // (HAProxy: fall 2 x inter 1s, plus a margin) before disconnecting sockets.
   DRAIN_NOTICE_MS: int(3_000),
+  // /readyz's Postgres probe: its own connection (never the app's pool), every
+  // READINESS_INTERVAL_MS, `down` when connecting or `SELECT 1` takes longer than READINESS_TIMEOUT_MS.
+  READINESS_INTERVAL_MS: int(1_000, 50, 60_000),
+  READINESS_TIMEOUT_MS: int(2_000, 50, 60_000),
+  // On shutdown, how long requests already in flight may take to finish once
+  // the listener is closed, before the pools and Redis are closed under them.
+  SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
   // Test-only fault switch, off by default: exit right after storing a
   // message, before fanning it out (the delivery promise must still hold).
   FAULT_EXIT_AFTER_STORE: bool(false),
@@ -116,6 +126,9 @@ const schema = z.object({
   // Test-only, 0 (off) by default: hold every channel:subscribe this long after
   // its access check, so races with disconnects and unsubscribes are deterministic.
   FAULT_SUBSCRIBE_DELAY_MS: int(0, 0, 60_000),
+  // Test-only, 0 (off) by default: hold every /api request this long before it
+  // is handled, so a request can be in flight when a shutdown starts.
+  FAULT_REQUEST_DELAY_MS: int(0, 0, 60_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

@@ -27,10 +27,6 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     pool.on('error', () => undefined);
   }
 
-  async ping(): Promise<void> {
-    await this.$queryRaw`SELECT 1`;
-  }
-
   async onModuleDestroy(): Promise<void> {
     await this.$disconnect();
     if (!this.pool.ended) await this.pool.end();

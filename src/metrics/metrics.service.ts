@@ -96,6 +96,53 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  // Reliability (issue 10): how late deliveries are, how clients resume, and what slow consumers cost.
+  /** Stored (the message's createdAt, Postgres' clock) to emitted to this replica's sockets. */
+  readonly deliveryLag = new Histogram({
+    name: 'crosswire_delivery_lag_seconds',
+    help: 'Time from a message being stored (createdAt) to its emission to this replica\'s attached sockets, by path',
+    labelNames: ['path'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly resumes = new Counter({
+    name: 'crosswire_subscribe_resumes_total',
+    help: 'Subscribes acked with a sinceSeq (clients resuming after a reconnect), by whether the ack said hasMore',
+    labelNames: ['has_more'] as const,
+    registers: [this.registry],
+  });
+  readonly resumedMessages = new Counter({
+    name: 'crosswire_subscribe_missed_messages_total',
+    help: 'Messages caught up through subscribe acks (their missed lists)',
+    registers: [this.registry],
+  });
+  readonly presenceReaps = new Counter({
+    name: 'crosswire_presence_reaps_total',
+    help: 'Dead instances whose presence leases this replica reaped (it won the reap lock)',
+    registers: [this.registry],
+  });
+  readonly presenceReapedLeaves = new Counter({
+    name: 'crosswire_presence_reaped_leaves_total',
+    help: 'Users announced left because their instance was reaped',
+    registers: [this.registry],
+  });
+  readonly slowConsumerCuts = new Counter({
+    name: 'crosswire_slow_consumer_disconnects_total',
+    help: 'Transports closed because their send buffer passed SOCKET_BUFFER_MAX_BYTES',
+    registers: [this.registry],
+  });
+  readonly oversizedPackets = new Counter({
+    name: 'crosswire_socket_oversized_packets_total',
+    help: 'Packets larger than SOCKET_BUFFER_MAX_BYTES let through alone onto an empty send buffer (e.g. a subscribe ack with many missed messages)',
+    registers: [this.registry],
+  });
+  /** Each closed socket's largest send buffer over its life (engine.io writeBuffer + ws bufferedAmount). */
+  readonly socketBufferPeak = new Histogram({
+    name: 'crosswire_socket_buffer_peak_bytes',
+    help: 'Per closed socket: the largest its send buffer (engine.io writeBuffer + ws bufferedAmount) ever was, bytes',
+    buckets: [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

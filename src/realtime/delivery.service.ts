@@ -58,6 +58,10 @@ export class DeliveryService implements OnModuleDestroy {
       emit: (m, path) => {
         this.sockets.toChannel(channelId, 'message:created', m);
         this.metrics.deliveries.inc({ path });
+        // createdAt is Postgres' clock; on another host a skew shows here, so a negative lag counts as 0.
+        // An unparsable one is skipped: prom-client throws on NaN, and a metric must never stop a delivery.
+        const lagMs = Date.now() - Date.parse(m.createdAt);
+        if (Number.isFinite(lagMs)) this.metrics.deliveryLag.observe({ path }, Math.max(0, lagMs) / 1000);
         this.metrics.socketDeliveries.inc(this.sockets.roomSize(channelId));
       },
       holdMs: this.config.HOLDBACK_MS,

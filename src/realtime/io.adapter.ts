@@ -5,6 +5,7 @@ import { type Observable, isObservable, lastValueFrom } from 'rxjs';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../config/config.js';
+import { logContext } from '../logging/logger.js';
 import { shapeEngineResponses } from '../common/raw-errors.js';
 import { originAllowed } from './origin.js';
 import type { RedisClients } from '../redis/redis-clients.js';
@@ -82,7 +83,8 @@ export class CrosswireIoAdapter extends IoAdapter {
         listener = function (this: Socket, ...args: unknown[]) {
           // As rxjs' fromEvent hands them to Nest: one argument alone, several as an array.
           const { data, ack } = adapter.mapPayload(args.length > 1 ? args : args[0]) as { data: unknown; ack?: (answer: unknown) => void };
-          void adapter.handle(this, (this as Holder)[OWN]!.handlers[event], data, ack, isAckHandledManually);
+          // Every log line of the work this event starts names its socket, as HTTP's name their request.
+          logContext.run({ socketId: this.id }, () => void adapter.handle(this, (this as Holder)[OWN]!.handlers[event], data, ack, isAckHandledManually));
         };
         this.listeners.set(event, listener);
       }

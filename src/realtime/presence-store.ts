@@ -150,8 +150,13 @@ export class PresenceStore {
    * the lock reaps, so each leave happens once.
    */
   async reap(dead: string): Promise<Array<{ channelId: string; user: UserRef }>> {
+    return (await this.reapIfWon(dead))?.left ?? [];
+  }
+
+  /** As reap(); null when another replica holds the lock (it reaps). */
+  async reapIfWon(dead: string): Promise<{ left: Array<{ channelId: string; user: UserRef }> } | null> {
     const won = await this.redis.set(`${P}:reap:${dead}`, this.instanceId, 'PX', 30_000, 'NX');
-    if (won !== 'OK') return [];
+    if (won !== 'OK') return null;
     const entries = (await this.redis.smembers(instanceKey(dead))).map((e) => e.split('|'));
     const pipe = this.redis.pipeline();
     for (const [channelId, userId] of entries) {
@@ -165,6 +170,6 @@ export class PresenceStore {
       const [err, name] = results[i] ?? [];
       if (!err && typeof name === 'string') left.push({ channelId, user: { id: userId, username: name } });
     });
-    return left;
+    return { left };
   }
 }

@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { UserRef } from '../events/dto.js';
 import type { PresenceReader } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { Redis } from 'ioredis';
 import { type OneOrMany, add, has, members, remove } from './one-or-many.js';
 import { type PresenceChange, PresenceStore } from './presence-store.js';
@@ -53,6 +54,8 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    // Optional so the unit tests can build one without the metrics registry.
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   onEmit(emit: PresenceEmit) {
@@ -246,7 +249,11 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     if (!store?.ready) return;
     for (const dead of await store.deadInstances(this.config.LEASE_TTL_MS)) {
       // The store publishes each leave; views everywhere announce it.
-      const left = await store.reap(dead);
+      const reaped = await store.reapIfWon(dead);
+      if (!reaped) continue;
+      const { left } = reaped;
+      this.metrics?.presenceReaps.inc();
+      this.metrics?.presenceReapedLeaves.inc(left.length);
       if (left.length) this.logger.event('info', 'reaped a dead instance', { instance: dead, left: left.length });
     }
   }

@@ -13,6 +13,7 @@ import { PresenceService } from './presence.service.js';
 import { RealtimeGateway } from './realtime.gateway.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { RedisModule } from '../redis/redis.module.js';
+import { SlowConsumers } from './slow-consumers.js';
 import { SocketServer } from './socket-server.js';
 import { SubscriptionService } from './subscription.service.js';
 import { SubscriptionsGateway } from './subscriptions.gateway.js';
@@ -31,6 +32,7 @@ import { SubscriptionsGateway } from './subscriptions.gateway.js';
     SubscriptionService,
     ReconcilerService,
     FanoutHealthService,
+    SlowConsumers,
     RealtimeGateway,
     SubscriptionsGateway,
   ],

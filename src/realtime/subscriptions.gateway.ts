@@ -2,6 +2,7 @@ import { Ack, ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/web
 import { channelRefSchema, subscribeSchema } from '../channels/channels.schemas.js';
 import { ClientEventsGateway } from '../common/client-gateway.decorator.js';
 import { ZodPipe } from '../common/zod.pipe.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { Ack as AckOf, SubscribeResult } from '../events/events.js';
 import type { TypedSocket } from '../events/sockets.js';
 import { SubscriptionService } from './subscription.service.js';
@@ -9,7 +10,10 @@ import { SubscriptionService } from './subscription.service.js';
 /** The socket events of a channel subscription: validated here, carried out by SubscriptionService. */
 @ClientEventsGateway()
 export class SubscriptionsGateway {
-  constructor(private readonly subscriptions: SubscriptionService) {}
+  constructor(
+    private readonly subscriptions: SubscriptionService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   /** Acked by the service itself, at the instant the socket is attached, so no live message precedes the ack. */
   @SubscribeMessage('channel:subscribe')
@@ -18,7 +22,14 @@ export class SubscriptionsGateway {
     @MessageBody(new ZodPipe(subscribeSchema, 'payload')) p: { channelId: string; sinceSeq?: number },
     @Ack() ack?: (answer: AckOf<SubscribeResult>) => void,
   ): Promise<void> {
-    await this.subscriptions.subscribe(socket, p.channelId, p.sinceSeq, (result) => ack?.({ ok: true, ...result }));
+    await this.subscriptions.subscribe(socket, p.channelId, p.sinceSeq, (result) => {
+      // A sinceSeq is a client resuming (CONTRACT §6); what it missed comes in the ack.
+      if (p.sinceSeq !== undefined) {
+        this.metrics.resumes.inc({ has_more: String(result.hasMore) });
+        this.metrics.resumedMessages.inc(result.missed.length);
+      }
+      ack?.({ ok: true, ...result });
+    });
   }
 
   @SubscribeMessage('channel:unsubscribe')

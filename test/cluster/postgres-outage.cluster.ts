@@ -1,12 +1,7 @@
 import { jest } from '@jest/globals';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { migrate } from '../../src/database/migrator.js';
-import { freePort } from '../support/free-port.js';
 import { api, connect, connectError, emitAck, once, registerUser, type ClientSocket } from '../support/client.js';
 import { type Cluster, type Replica, startCluster, until } from './support/cluster.js';
+import { OwnPostgres } from './support/own-postgres.js';
 
 jest.setTimeout(90_000);
 
@@ -21,10 +16,7 @@ async function readyz(url: string): Promise<{ status: number; body: any }> {
 const logged = (r: Replica, msg: string) => r.log.split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length;
 
 describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
-  let tmp: string;
-  let dataDir: string;
-  let port: number;
-  let pg: EmbeddedPostgresHandle;
+  const pg = new OwnPostgres();
   let cluster: Cluster;
   let replicas: Replica[];
   let channelId: string;
@@ -33,16 +25,8 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
   const sockets: ClientSocket[] = []; // one per replica, subscribed, never reconnected
   const disconnects: string[][] = [];
 
-  const startPostgres = () =>
-    startEmbeddedPostgres({ dataDir, port, postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] });
-
   beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'crosswire-pg-outage-'));
-    await chmod(tmp, 0o755); // the postgres OS user must traverse it when tests run as root
-    dataDir = join(tmp, 'data');
-    port = await freePort();
-    pg = await startPostgres();
-    await migrate(pg.url);
+    await pg.start();
     cluster = await startCluster(3, {}, { databaseUrl: pg.url });
     replicas = cluster.replicas;
     const call = api(replicas[0].url);
@@ -70,8 +54,7 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
   afterAll(async () => {
     sockets.forEach((s) => s.close());
     await cluster?.stop();
-    await pg?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await pg.remove();
   });
 
   it('while Postgres is down every replica answers REST 503 UNAVAILABLE and socket acks UNAVAILABLE, /readyz is 503 (postgres down), /healthz 200, and none exits', async () => {
@@ -123,7 +106,7 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
   });
 
   it('after Postgres restarts (same data dir and port) every replica is ready again and a publish on one replica reaches subscribers on the others', async () => {
-    pg = await startPostgres();
+    await pg.start();
 
     await until('every replica reports 200 ok with postgres ok', async () => {
       const all = await Promise.all(replicas.map((r) => readyz(r.url)));

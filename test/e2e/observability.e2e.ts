@@ -1,4 +1,5 @@
 import { type Api, type TestHub, api, connect, emitAck, registerUser, startHub } from './support/hub.js';
+import { until } from '../support/wait.js';
 
 describe('health, readiness, metrics, OpenAPI, request ids', () => {
   let hub: TestHub;
@@ -47,6 +48,53 @@ describe('health, readiness, metrics, OpenAPI, request ids', () => {
     expect(text).toMatch(/crosswire_socket_events_total\{event="message:publish",outcome="ok"\} 1/);
     expect(text).toMatch(/crosswire_socket_events_total\{event="message:publish",outcome="BAD_REQUEST"\} 1/);
     expect(text).toMatch(/process_resident_memory_bytes/);
+  });
+
+  it('/metrics has delivery lag, resumes and their catch-up, presence reaps, slow-consumer cuts and socket buffer sizes, and the ones a single hub can drive move', async () => {
+    const metric = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const scrape = async () => (await call('GET', '/metrics')).body as string;
+    const before = await scrape();
+    // Unlabelled series are there from the start; the labelled ones once they have a value (below).
+    for (const name of [
+      'crosswire_subscribe_missed_messages_total',
+      'crosswire_presence_reaps_total',
+      'crosswire_presence_reaped_leaves_total',
+      'crosswire_slow_consumer_disconnects_total',
+      'crosswire_socket_oversized_packets_total',
+      'crosswire_socket_buffer_peak_bytes_count',
+      'crosswire_socket_buffer_max_bytes',
+      'crosswire_socket_buffers_bytes',
+      'crosswire_socket_buffer_highwater_bytes',
+    ]) {
+      expect({ name, value: metric(before, name) }).toEqual({ name, value: expect.any(Number) });
+    }
+    const user = await registerUser(call, 'lag');
+    const channelId = (await call('POST', '/api/channels', { name: `lag-${Date.now()}` }, user.token)).body.id;
+    await call('POST', `/api/channels/${channelId}/messages`, { body: 'before' }, user.token);
+    const socket = await connect(hub.url, user.token);
+    // A resume: sinceSeq 0 catches up the one stored message in the ack.
+    const ack = await emitAck(socket, 'channel:subscribe', { channelId, sinceSeq: 0 });
+    expect(ack.missed).toHaveLength(1);
+    const live = new Promise((ok) => socket.once('message:created', ok));
+    await call('POST', `/api/channels/${channelId}/messages`, { body: 'live' }, user.token);
+    await live;
+    const closed = new Promise((ok) => socket.once('disconnect', ok));
+    socket.close();
+    await closed;
+    // The server sees the close a moment after the client does.
+    let after = '';
+    await until('the server to see the socket closed', async () => metric((after = await scrape()), 'crosswire_socket_buffer_peak_bytes_count') > metric(before, 'crosswire_socket_buffer_peak_bytes_count'));
+    const moved = (series: string) => (metric(after, series) || 0) - (metric(before, series) || 0);
+    expect(moved('crosswire_delivery_lag_seconds_count{path="live"}')).toBeGreaterThanOrEqual(1);
+    expect(metric(after, 'crosswire_delivery_lag_seconds_sum{path="live"}')).toBeLessThan(60);
+    expect(moved('crosswire_subscribe_resumes_total{has_more="false"}')).toBe(1);
+    expect(moved('crosswire_subscribe_missed_messages_total')).toBe(1);
+    expect(moved('crosswire_socket_buffer_peak_bytes_count')).toBeGreaterThanOrEqual(1);
+    expect(moved('crosswire_socket_buffer_peak_bytes_sum')).toBeGreaterThan(0);
+    expect(metric(after, 'crosswire_socket_buffer_highwater_bytes')).toBeGreaterThan(0);
+    // Without Redis nothing is reaped, and a reading client is never cut.
+    expect(metric(after, 'crosswire_presence_reaps_total')).toBe(0);
+    expect(metric(after, 'crosswire_slow_consumer_disconnects_total')).toBe(0);
   });
 
   it('/api/docs serves Swagger UI and the OpenAPI document covers every route with its schemas', async () => {

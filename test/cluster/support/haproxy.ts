@@ -17,8 +17,9 @@ export class Haproxy {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(replicas: Replica[]): Promise<void> {
-    this.port = await freePort();
+  /** `port`: bind that one (a restart keeps its clients' address); otherwise a free one. */
+  async start(replicas: Replica[], port?: number): Promise<void> {
+    this.port = port ?? (await freePort());
     const file = join(mkdtempSync(join(tmpdir(), 'crosswire-lb-')), 'haproxy.cfg');
     const servers = replicas.map((r) => ({ name: r.id, host: '127.0.0.1', port: r.port }));
     writeFileSync(file, renderHaproxyConfig({ bindPort: this.port, bindAddress: '127.0.0.1', servers }));

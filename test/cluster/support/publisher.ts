@@ -13,6 +13,17 @@ export interface PublishPlan {
   everyMs?: number;
   /** Called after each acknowledged publish with how many are acknowledged so far. */
   onAcked?: (acked: number) => void | Promise<void>;
+  /** Called once per message when it is acknowledged: its seq and id, and every attempt's status (0: no answer). */
+  onPublished?: (p: PublishedRecord) => void;
+}
+
+export interface PublishedRecord {
+  i: number;
+  seq: number;
+  id: string;
+  statuses: number[];
+  sentAt: number;
+  ackedAt: number;
 }
 
 /** Publishes `count` messages over REST (body `{i}`), retrying each until it is acknowledged. */
@@ -21,13 +32,20 @@ export async function publishMany(plan: PublishPlan): Promise<void> {
   let acked = 0;
   let slot = Date.now();
   const one = async (i: number) => {
+    const statuses: number[] = [];
+    const sentAt = Date.now();
     for (let attempt = 0; attempt < 60; attempt++) {
       const urls = plan.urls();
       const url = urls[(i + attempt) % urls.length];
       try {
         const res = await api(url)('POST', `/api/channels/${plan.channelId}/messages`, { body: { i }, clientMsgId: `${plan.prefix}${i}` }, plan.token);
-        if (res.status === 201 || res.status === 200) return;
+        statuses.push(res.status);
+        if (res.status === 201 || res.status === 200) {
+          plan.onPublished?.({ i, seq: res.body.seq, id: res.body.id, statuses, sentAt, ackedAt: Date.now() });
+          return;
+        }
       } catch {
+        statuses.push(0);
         /* the replica died under the request, or the balancer had none: retry with the same clientMsgId */
       }
       await new Promise((r) => setTimeout(r, 100));

@@ -14,10 +14,12 @@ import type { ClientSocket } from '../../support/client.js';
 export class Subscriber {
   /** Every message accepted, in the order received. */
   readonly received: MessageDto[] = [];
+  /** When each seq was accepted (ms since epoch), for delivery lag. */
+  readonly arrivedAt = new Map<number, number>();
   readonly violations: string[] = [];
   readonly replicas: string[] = [];
-  /** Per connection: the ack heads and how many live messages followed. */
-  readonly connections: Array<{ replica: string; sinceSeq: number; head: number; live: number }> = [];
+  /** Per connection: the ack heads, how many live messages followed, and when it was subscribed (ms since epoch). */
+  readonly connections: Array<{ replica: string; sinceSeq: number; head: number; live: number; at: number }> = [];
   /** Presence events of the channel, over all connections. */
   readonly presence: Array<{ kind: 'joined' | 'left'; userId: string; at: number }> = [];
   reconnects = 0;
@@ -66,6 +68,7 @@ export class Subscriber {
 
   private accept(m: MessageDto) {
     this.received.push(m);
+    this.arrivedAt.set(m.seq, Date.now());
     for (const w of this.waiters) w();
   }
 
@@ -120,7 +123,7 @@ export class Subscriber {
             if (ack.hasMore) return subscribe();
             live = true;
             expected = ack.head + 1;
-            conn = { replica: replicaId, sinceSeq, head: ack.head, live: 0 };
+            conn = { replica: replicaId, sinceSeq, head: ack.head, live: 0, at: Date.now() };
             this.connections.push(conn);
             this.socket = socket;
             this.replicas.push(replicaId);

@@ -1,0 +1,52 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import type { Server } from 'node:http';
+import type { JsonLogger } from './logging/logger.js';
+
+interface InFlight {
+  count: number;
+  onIdle: Array<() => void>;
+}
+
+const inFlight = new WeakMap<INestApplication, InFlight>();
+
+/**
+ * Counts the app's HTTP requests in flight (Express's; engine.io answers its
+ * own requests before Express, so long-polls are not counted), for closeHub.
+ */
+export function trackRequests(app: INestApplication) {
+  const state: InFlight = { count: 0, onIdle: [] };
+  inFlight.set(app, state);
+  return (_req: Request, res: Response, next: NextFunction) => {
+    state.count++;
+    res.once('close', () => {
+      if (--state.count === 0) state.onIdle.splice(0).forEach((f) => f());
+    });
+    next();
+  };
+}
+
+/**
+ * Closes the hub in the order a request in flight needs: stop accepting
+ * connections, let the requests already in flight finish (at most `graceMs`),
+ * then app.close(). Nest's close runs the modules' onModuleDestroy (the
+ * Postgres pools, Redis) before it closes the HTTP server, so closing the app
+ * first would pull the pool from under those requests.
+ */
+export async function closeHub(app: INestApplication, graceMs: number, logger: JsonLogger): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  const state = inFlight.get(app);
+  // Node closes the idle keep-alive connections too; Nest's own close() later waits for the rest.
+  server.close();
+  if (state && state.count > 0) {
+    logger.event('info', 'waiting for requests in flight', { count: state.count, graceMs });
+    const idle = new Promise<boolean>((r) => state.onIdle.push(() => r(true)));
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([idle, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(timer);
+    logger.event(finished ? 'info' : 'warn', finished ? 'requests in flight finished' : 'requests still in flight after the grace', { count: state.count });
+    // Keep-alive connections that carried them are idle now.
+    server.closeIdleConnections();
+  }
+  await app.close();
+}
