@@ -135,7 +135,8 @@ export class Topology {
     return slots.slice(0, n) as Server[];
   }
 
-  async startServer(side: Side, index: number, nodeArgs: string[] = []): Promise<Server> {
+  /** `hubEnv` overrides HUB_BENCH_ENV for this replica (undefined: unset, so the hub's default applies). */
+  async startServer(side: Side, index: number, nodeArgs: string[] = [], hubEnv: Record<string, string | undefined> = {}): Promise<Server> {
     const name = `${side}${index + 1}`;
     const port = await freePort();
     const redisProxy = await new CountingProxy(`${name}-redis`, this.redisPort).start();
@@ -151,6 +152,10 @@ export class Topology {
           }
         : { ...process.env, PORT: String(port), REDIS_URL: redisUrl, BASELINE_ID: name };
     delete env.JWT_SECRET;
+    for (const [k, v] of Object.entries(side === 'hub' ? hubEnv : {})) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
     const child = this.track(
       startChild({
         name,

@@ -4,9 +4,13 @@ import http from 'node:http';
 export interface HttpResult {
   status: number;
   body: any;
+  /** Sent again once: a reused keep-alive connection was reset before any answer (retryReusedReset). */
+  retried?: boolean;
 }
 
-export function request(url: string, opts: { method: string; token?: string; body?: unknown; agent: http.Agent | false; timeoutMs?: number }): Promise<HttpResult> {
+type RequestOpts = { method: string; token?: string; body?: unknown; agent: http.Agent | false; timeoutMs?: number; retryReusedReset?: boolean };
+
+export function request(url: string, opts: RequestOpts): Promise<HttpResult> {
   const data = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -38,7 +42,12 @@ export function request(url: string, opts: { method: string; token?: string; bod
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      // The server closed an idle keep-alive connection as this request went out on it (Node's documented
+      // race): what a browser retries. Only for requests that are safe to repeat (a publish with its clientMsgId).
+      if (opts.retryReusedReset && req.reusedSocket && e.code === 'ECONNRESET') resolve(request(url, { ...opts, retryReusedReset: false }).then((r) => ({ ...r, retried: true })));
+      else reject(e);
+    });
     req.end(data);
   });
 }

@@ -3,6 +3,7 @@
 // clients' CPU is spread over processes and measured per process.
 import { isEntry } from '../../scripts/entry.js';
 import { DuplexJob } from './duplex.js';
+import { FloodJob } from './flood.js';
 import { HttpLoadJob } from './http-load.js';
 import { PollersJob } from './pollers.js';
 import type { Job, JobKind, Reply, Request } from './protocol.js';
@@ -17,6 +18,7 @@ const makers: Record<JobKind, (args: any) => Job> = {
   storm: (a) => new StormJob(a),
   duplex: (a) => new DuplexJob(a),
   'http-load': (a) => new HttpLoadJob(a),
+  flood: (a) => new FloodJob(a),
 };
 
 function main(): void {

@@ -3,6 +3,7 @@
 // that does not count because the servers did not saturate).
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import { ratioVerdict } from '../scenarios/fanout.js';
+import { judgeOverload } from './overload.js';
 import type { Verdict } from './results.js';
 
 type Scenarios = Record<string, ScenarioResult>;
@@ -137,5 +138,8 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
       st.notBack ? 'not every client got back within the wait, so the promise could not be checked for all; see the storm scenario' : '',
     );
   else notRun('storm-lost', 'Reconnect storm: 0 lost', 'storm');
+
+  // Reliability (issue 10).
+  judgeOverload(sc.overload, (v) => out.push(v));
   return out;
 }

@@ -4,6 +4,7 @@ import { claims } from './claims.js';
 import type { Ctx, ScenarioResult } from './context.js';
 import { fanout } from './fanout.js';
 import { idle } from './idle.js';
+import { overload } from './overload.js';
 import { polling } from './polling.js';
 import { publish } from './publish.js';
 import { read } from './read.js';
@@ -18,5 +19,6 @@ export const SCENARIO_RUNNERS: Record<ScenarioId, { title: string; run: (ctx: Ct
   read: { title: '7. REST read path', run: read },
   idle: { title: '4. Idle cost per connection', run: idle },
   claims: { title: 'Claims 3 and 5: duplex, connections per message', run: claims },
+  overload: { title: 'Overload: 2× the sustainable publish rate', run: overload },
   storm: { title: '6. Reconnect storm', run: storm },
 };

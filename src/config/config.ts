@@ -63,6 +63,9 @@ const schema = z.object({
   // refused callers come straight back, and answering them costs the event loop more than waiting.
   PASSWORD_CONCURRENCY: int(Math.max(1, availableParallelism() - 1), 1, 16),
   PASSWORD_QUEUE: int(64, 0, 10_000),
+  // Publishes admitted and not yet answered, per replica; one more is 503 at once (load shedding).
+  // At the sustainable ~300/s measured by the bench this is under a second of waiting.
+  PUBLISH_MAX_PENDING: int(256, 1, 100_000),
   // Abuse limits (SECURITY.md). Cluster-wide through Redis; per replica while Redis is away or slower
   // than RATE_LIMIT_TIMEOUT_MS. RATE_LIMITS=off turns every one of them off (tests that are not about them).
   RATE_LIMITS: z.enum(['on', 'off', 'true', 'false']).default('on').transform((v) => v === 'on' || v === 'true'),

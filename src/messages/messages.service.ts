@@ -21,6 +21,8 @@ const MAX_BATCH = 256;
 @Injectable()
 export class MessagesService {
   private readonly batches: KeyedBatcher<Publish, Published>;
+  /** Publishes admitted and not yet answered, on this replica. */
+  private pending = 0;
 
   constructor(
     private readonly db: PrismaService,
@@ -48,10 +50,21 @@ export class MessagesService {
         { field: 'body', reason: `at most ${this.config.MESSAGE_MAX_BYTES} bytes as JSON` },
       ]);
     }
+    // Past the bound an overloaded replica answers 503 at once rather than let every publish wait
+    // seconds in line: the client retries the same clientMsgId later, nothing is stored twice.
+    if (this.pending >= this.config.PUBLISH_MAX_PENDING) {
+      this.metrics.shed.inc({ what: 'publish' });
+      throw new AppError('UNAVAILABLE', `overloaded: ${this.pending} publishes are waiting on this replica, try again shortly`);
+    }
+    this.metrics.publishesPending.set(++this.pending);
     const stop = this.metrics.publishLatency.startTimer();
-    const published = await this.batches.submit(channelId, { input, user });
-    this.metrics.publishRecent.observe(stop());
-    return published;
+    try {
+      const published = await this.batches.submit(channelId, { input, user });
+      this.metrics.publishRecent.observe(stop());
+      return published;
+    } finally {
+      this.metrics.publishesPending.set(--this.pending);
+    }
   }
 
   /** One batch: committed, then its new messages handed to fan-out in seq order, before anyone is answered. */

@@ -60,6 +60,11 @@ export class MetricsService {
     labelNames: ['limit', 'store'] as const,
     registers: [this.registry],
   });
+  readonly publishesPending = new Gauge({
+    name: 'crosswire_publishes_pending',
+    help: 'Publishes admitted and not yet answered on this replica (PUBLISH_MAX_PENDING bounds it)',
+    registers: [this.registry],
+  });
   readonly shed = new Counter({
     name: 'crosswire_shed_total',
     help: 'Work refused because a bound was full (503), by what',
