@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -15,7 +15,7 @@ export const poolOptions = (url: string, max: number): pg.PoolConfig => ({
 });
 
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationBootstrap, OnModuleDestroy {
   /** The pool Prisma runs on, for plain SQL where Prisma's overhead shows. */
   readonly pool: pg.Pool;
 
@@ -25,6 +25,15 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     this.pool = pool;
     // An idle client losing its server (Postgres restarted) must not crash the process.
     pool.on('error', () => undefined);
+  }
+
+  /**
+   * Prisma builds its query machinery on the first query. Done at start-up, the first requests
+   * do not pay for it (and it is not mistaken for per-connection memory); best effort, not
+   * awaited: a replica may start while Postgres is away and report unready until it returns.
+   */
+  onApplicationBootstrap(): void {
+    this.$queryRaw`SELECT 1`.catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {

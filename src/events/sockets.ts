@@ -1,3 +1,4 @@
+import type { SocketQuota } from '../limits/socket-quota.js';
 import type { Server, Socket } from 'socket.io';
 import type { RemovedReason } from './events.js';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.js';
@@ -11,6 +12,8 @@ export interface SocketData {
   tokenExp: number;
   /** The user's token version the socket was opened with: older ones are ended on revocation. */
   tokenVersion: number;
+  /** The per-socket limits' windows (LimitsService), made on first use. */
+  quota?: SocketQuota;
 }
 
 /** Between replicas, through the Redis adapter's serverSideEmit (never sent to the sender). */

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { rateLimited } from '../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS_CLIENTS } from '../redis/redis.provider.js';
 import type { RedisClients } from '../redis/redis-clients.js';
 import { ClusterLimiter, type Verdict } from './cluster-limiter.js';
+import { type SocketQuota, Window } from './socket-quota.js';
 
 /** The longest a login backoff grows to. */
 const MAX_BACKOFF_S = 15 * 60;
@@ -31,8 +31,6 @@ export class LimitsService {
   private readonly accountFails: ClusterLimiter;
   /** Backoffs and lockouts in force: a blocked key is refused until it lapses. */
   private readonly lockouts: ClusterLimiter;
-  private readonly subscribes: RateLimiterMemory;
-  private readonly typings: RateLimiterMemory;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -50,9 +48,6 @@ export class LimitsService {
     this.loginFails = limiter('login-fails', { points: config.LOGIN_FAILS_BEFORE_BACKOFF, seconds: 3_600 });
     this.accountFails = limiter('account-fails', config.RATE_LOGIN_FAILS_PER_ACCOUNT);
     this.lockouts = limiter('lockout', { points: 1, seconds: 1 });
-    const { RATE_SUBSCRIBE_PER_SOCKET: sub, RATE_TYPING_PER_SOCKET: typing } = config;
-    this.subscribes = new RateLimiterMemory({ keyPrefix: 'subscribe', points: sub.points, duration: sub.seconds });
-    this.typings = new RateLimiterMemory({ keyPrefix: 'typing', points: typing.points, duration: typing.seconds });
   }
 
   restCall(userId: string): Promise<void> {
@@ -102,24 +97,24 @@ export class LimitsService {
     if (this.on) await this.loginFails.reset(pairKey(username, ip));
   }
 
-  /** Per socket, on this replica: `held` subscriptions already, and the subscribe rate. */
-  async subscribeAttempt(socketId: string, held: number): Promise<void> {
+  /** Per socket, on this replica: `held` subscriptions already, and the subscribe rate (`quota` lives on the socket). */
+  subscribeAttempt(quota: SocketQuota, held: number): void {
     if (!this.on) return;
     const cap = this.config.SUBSCRIPTIONS_PER_SOCKET;
     if (held >= cap) {
       this.metrics.rateLimited.inc({ limit: 'subscriptions', store: 'local' });
       throw rateLimited(`subscriptions on this socket (at most ${cap}); unsubscribe first`);
     }
-    const v = await local(this.subscribes, socketId);
-    if (!v.allowed) this.refuse('subscribe', v, 'subscribes');
+    const wait = (quota.subscribe ??= new Window()).take(this.config.RATE_SUBSCRIBE_PER_SOCKET);
+    if (wait > 0) this.refuse('subscribe', { allowed: false, retryAfterMs: wait, spent: 0, resetMs: wait, store: 'local' }, 'subscribes');
   }
 
   /** Typing over its limit is dropped without an answer (typing is never acked); true when it may go out. */
-  async typing(socketId: string): Promise<boolean> {
+  typing(quota: SocketQuota): boolean {
     if (!this.on) return true;
-    const v = await local(this.typings, socketId);
-    if (!v.allowed) this.metrics.rateLimited.inc({ limit: 'typing', store: 'local' });
-    return v.allowed;
+    const allowed = (quota.typing ??= new Window()).take(this.config.RATE_TYPING_PER_SOCKET) === 0;
+    if (!allowed) this.metrics.rateLimited.inc({ limit: 'typing', store: 'local' });
+    return allowed;
   }
 
   private async take(limiter: ClusterLimiter, key: string, limit: string, what: string): Promise<void> {
@@ -135,13 +130,3 @@ export class LimitsService {
 }
 
 const pairKey = (username: string, ip: string) => `${username}|${ip}`;
-
-async function local(limiter: RateLimiterMemory, key: string): Promise<Verdict> {
-  try {
-    const res = await limiter.consume(key);
-    return { allowed: true, retryAfterMs: 0, spent: res.consumedPoints, resetMs: res.msBeforeNext, store: 'local' };
-  } catch (e) {
-    if (!(e instanceof RateLimiterRes)) throw e;
-    return { allowed: false, retryAfterMs: Math.max(1, e.msBeforeNext), spent: e.consumedPoints, resetMs: e.msBeforeNext, store: 'local' };
-  }
-}

@@ -84,7 +84,7 @@ export class SubscriptionService {
     // The limits are checked in turn with the socket's other steps on the channel, so an unsubscribe sent after still comes after.
     const step = async () => {
       const mine = this.bySocket.get(socket.id);
-      await this.limits.subscribeAttempt(socket.id, this.get(socket, channelId) ? 0 : mine instanceof Map ? mine.size : mine ? 1 : 0);
+      this.limits.subscribeAttempt((socket.data.quota ??= {}), this.get(socket, channelId) ? 0 : mine instanceof Map ? mine.size : mine ? 1 : 0);
       await this.doSubscribe(socket, channelId, sinceSeq, reply);
     };
     return this.serialize(socket, channelId, step).finally(() => {
@@ -119,7 +119,7 @@ export class SubscriptionService {
   async typing(socket: TypedSocket, channelId: string): Promise<void> {
     const user = socket.data.user;
     // Before anything that costs: typing is volatile, so over the limit it is simply not sent.
-    if (!(await this.limits.typing(socket.id))) return;
+    if (!this.limits.typing((socket.data.quota ??= {}))) return;
     if (!this.isSubscribed(socket, channelId)) {
       const allowed = await this.channels.canRead(channelId, user).then(() => true, () => false);
       if (!allowed) return;
