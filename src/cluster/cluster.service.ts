@@ -48,6 +48,8 @@ export class ClusterService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap() {
+    // A replica is in every view from its first second, not from its second report.
+    void this.report().catch(() => undefined);
     this.timer = setInterval(() => void this.report().catch(() => undefined), EVERY_MS);
     this.timer.unref();
   }

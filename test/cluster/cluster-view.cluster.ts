@@ -26,10 +26,12 @@ describe('the cluster view’s API across replicas', () => {
     for (const [r, n] of [[r1, 1], [r2, 2], [r3, 3]] as const) {
       for (let i = 0; i < n; i++) sockets.push((await connectSession(r.url, user.token)).socket);
     }
-    await until('every replica to report its sockets', async () => {
-      const v = byId(await view(r2.url));
+    // A replica's own line is read live, the others' from their last report (every second): wait on two views.
+    const counted = async (url: string) => {
+      const v = byId(await view(url));
       return v.r1?.sockets === 1 && v.r2?.sockets === 2 && v.r3?.sockets === 3;
-    });
+    };
+    await until('every replica to report its sockets', async () => (await counted(r2.url)) && counted(r1.url));
     const v = await view(r1.url);
     expect(v).toMatchObject({ servedBy: 'r1', redis: 'ok', postgres: 'ok' });
     expect(v.replicas.map((r: any) => [r.id, r.status])).toEqual([['r1', 'ok'], ['r2', 'ok'], ['r3', 'ok']]);
