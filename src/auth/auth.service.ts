@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppError, conflict, forbidden, unauthorized } from '../common/errors.js';
 import type { UserDto, UserRef } from '../events/dto.js';
 import { BROADCASTER, type Broadcaster, type Port } from '../events/ports.js';
@@ -21,7 +21,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type KnownUser = UserRef & { tokenVersion: number };
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleDestroy {
   /** Users by id: an authenticated request needs no database round trip of its own. */
   private readonly known: CoherentCache<KnownUser>;
   /** Spent on unknown usernames too, so timing does not reveal which names exist. */
@@ -36,6 +36,10 @@ export class AuthService {
     invalidations: Invalidations,
   ) {
     this.known = new CoherentCache(invalidations, 'user');
+  }
+
+  onModuleDestroy() {
+    this.known.stop();
   }
 
   /** `ip` is the caller's address (proxies trusted per TRUSTED_PROXIES), for the sign-in limits. */
@@ -70,10 +74,11 @@ export class AuthService {
   /**
    * Token → user, for both doors. A deleted user's token, and a token older
    * than the user's last password change or logout everywhere, are refused
-   * (within the user cache's second on other replicas).
+   * (within the user cache's second on other replicas). `once`: the caller
+   * will not show this token again (a socket's handshake), so it is not remembered.
    */
-  async authenticate(token: unknown): Promise<{ user: UserRef; exp: number; version: number }> {
-    const claims = await this.tokens.verify(token);
+  async authenticate(token: unknown, once = false): Promise<{ user: UserRef; exp: number; version: number }> {
+    const claims = await this.tokens.verify(token, !once);
     if (!claims || !UUID.test(claims.sub)) throw unauthorized();
     let user: KnownUser;
     try {

@@ -28,6 +28,15 @@ describe('TokenSigner', () => {
     }
   });
 
+  it('a token shown once (a socket handshake) is verified but not remembered; shown to the other door, it is', async () => {
+    const fresh = new TokenSigner(secret, 60);
+    const token = await fresh.sign('u3', 1);
+    expect(await fresh.verify(token, false)).toMatchObject({ sub: 'u3', ver: 1 });
+    expect(fresh.remembered).toBe(0);
+    expect(await fresh.verify(token)).toMatchObject({ sub: 'u3', ver: 1 });
+    expect(fresh.remembered).toBe(1);
+  });
+
   it('refuses a token signed with another secret', async () => {
     const other = new TokenSigner('b'.repeat(40), 60);
     expect(await signer.verify(await other.sign('u1', 0))).toBeNull();

@@ -28,7 +28,8 @@ export class PrismaService extends PrismaClient implements OnApplicationBootstra
   }
 
   /**
-   * Prisma builds its query machinery on the first query. Done at start-up, the first requests
+   * Prisma builds its query machinery on the first query (the query compiler among it, a
+   * WebAssembly module whose 4.6 MB source string stays in the heap). Done at start-up, the first requests
    * do not pay for it (and it is not mistaken for per-connection memory); best effort, not
    * awaited: a replica may start while Postgres is away and report unready until it returns.
    */

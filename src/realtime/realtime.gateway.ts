@@ -73,7 +73,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       // The address limit comes before the token is even looked at: a flood of handshakes costs one counter each.
       const admit = async () => {
         await this.limits.connectFrom(this.clientIp(socket.request));
-        const session = await this.auth.authenticate(token);
+        const session = await this.auth.authenticate(token, true);
         await this.limits.connectAs(session.user.id);
         return session;
       };

@@ -10,25 +10,28 @@ import { type RedisClients, createRedisClients } from './redis-clients.js';
 describe('CoherentCache across replicas (real Redis)', () => {
   let redis: RedisProcess;
   const clients: RedisClients[] = [];
+  const caches: Array<CoherentCache<string>> = [];
 
   beforeAll(async () => {
     redis = new RedisProcess(await freePort());
     await redis.start();
   });
   afterAll(async () => {
+    caches.forEach((c) => c.stop());
     await Promise.all(clients.map((c) => c.close()));
     await redis.stop();
   });
 
   /** A replica's cache over `source`, counting the loads that reached it. */
-  const replica = async (source: Map<string, string>) => {
+  const replica = async (source: Map<string, string>, ttlMs = 60_000) => {
     const conns = createRedisClients(redis.url, new JsonLogger('t', 'silent'));
     clients.push(conns);
     const bus = new Invalidations(conns);
     bus.onModuleInit();
     await until('connected', () => bus.reliable);
     const loads = { n: 0 };
-    const cache = new CoherentCache<string>(bus, 'thing', 60_000);
+    const cache = new CoherentCache<string>(bus, 'thing', ttlMs);
+    caches.push(cache);
     const read = (key: string) => cache.get(key, '', async () => (loads.n++, source.get(key) ?? 'none'));
     return { cache, read, loads, conns, bus };
   };
@@ -44,6 +47,21 @@ describe('CoherentCache across replicas (real Redis)', () => {
     expect(await a.read('k')).toBe('v2');
     await until('b to drop its copy', async () => (await b.read('k')) === 'v2', 5_000, 10);
     expect(b.loads.n).toBeGreaterThanOrEqual(2);
+  });
+
+  it('forgets a group once all its entries expired, with no further access; a group not yet expired stays', async () => {
+    const db = new Map([['a', '1'], ['b', '2']]);
+    const short = await replica(db, 300);
+    const long = await replica(db);
+    await short.read('a');
+    await long.read('a');
+    const t0 = Date.now();
+    await until('the expired group to be swept', () => short.cache.size === 0, 5_000, 20);
+    // Swept by the timer (at most a second after the expiry), not kept for the life of the process.
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    expect(long.cache.size).toBe(1);
+    expect(await short.read('a')).toBe('1');
+    expect(short.loads.n).toBe(2);
   });
 
   it('a load that raced an invalidation is not kept', async () => {
