@@ -9,7 +9,9 @@ describe('PasswordWork (bounded hashing)', () => {
   const setup = (concurrency: number, queue: number) => {
     const metrics = new MetricsService();
     const work = new PasswordWork(loadConfig({ PASSWORD_CONCURRENCY: String(concurrency), PASSWORD_QUEUE: String(queue) }), metrics);
-    return { work, shed: async () => (await metrics.shed.get()).values.find((v) => v.labels.what === 'password')?.value ?? 0 };
+    const count = async (of: 'shed' | 'passwordWork', label: string, value: string) =>
+      (await metrics[of].get()).values.find((v) => (v.labels as Record<string, string>)[label] === value)?.value ?? 0;
+    return { work, shed: () => count('shed', 'what', 'password'), derived: async () => ({ hash: await count('passwordWork', 'op', 'hash'), verify: await count('passwordWork', 'op', 'verify') }) };
   };
 
   it('runs CONCURRENCY at once, queues QUEUE more, refuses the rest UNAVAILABLE at once and counts them', async () => {
@@ -33,5 +35,14 @@ describe('PasswordWork (bounded hashing)', () => {
     expect(await work.verify('password-b', stored)).toBe(false);
     expect(await work.verify('password-a', 'not-a-hash')).toBe(false);
     expect(await work.verify('password-a', stored)).toBe(true);
+  });
+
+  it('counts each scrypt it runs by op; a malformed stored hash runs none', async () => {
+    const { work, derived } = setup(1, 0);
+    const stored = await work.hash('password-a');
+    await work.verify('password-a', stored);
+    await work.verify('password-b', stored);
+    await work.verify('password-a', 'not-a-hash');
+    expect(await derived()).toEqual({ hash: 1, verify: 2 });
   });
 });

@@ -21,11 +21,15 @@ export class PasswordWork {
   ) {}
 
   hash(password: string): Promise<string> {
-    return this.run(() => hashPassword(password));
+    return this.run(async () => {
+      const hashed = await hashPassword(password);
+      this.metrics.passwordWork.inc({ op: 'hash' });
+      return hashed;
+    });
   }
 
   verify(password: string, stored: string): Promise<boolean> {
-    return this.run(() => verifyPassword(password, stored));
+    return this.run(() => verifyPassword(password, stored, () => this.metrics.passwordWork.inc({ op: 'verify' })));
   }
 
   /** Refuses at once when hashing is full, before the caller spends a database query on a hash that cannot run. */

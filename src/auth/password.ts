@@ -20,7 +20,8 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** `derived` is told once scrypt has run: a malformed stored hash is refused without it. */
+export async function verifyPassword(password: string, stored: string, derived?: () => void): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !key) return false;
   const expected = Buffer.from(key, 'base64url');
@@ -30,5 +31,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
     p: Number(p),
     maxmem,
   });
+  derived?.();
   return timingSafeEqual(actual, expected);
 }

@@ -71,6 +71,13 @@ export class MetricsService {
     labelNames: ['what'] as const,
     registers: [this.registry],
   });
+  /** Counted where scrypt runs, so a test can see that an unknown username costs a verification like a wrong password. */
+  readonly passwordWork = new Counter({
+    name: 'crosswire_password_work_total',
+    help: 'scrypt derivations run, by op: hash (register, password change, the dummy hash unknown usernames are checked against) or verify (login, password change)',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  });
   readonly deliveries = new Counter({
     name: 'crosswire_messages_delivered_total',
     help: 'message:created emitted to local rooms, by path: live (publish or bus), holdback (read after a hold), reconcile (read by the tick)',

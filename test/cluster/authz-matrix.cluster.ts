@@ -2,18 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { EVENT_NAMES } from '../../scripts/fuzz/catalog.js';
 import { mintToken } from '../../scripts/fuzz/tokens.js';
-import { api, connect, emitAck } from '../support/client.js';
+import { api, connect, emitAck, once } from '../support/client.js';
 import { everyRoute } from '../e2e/support/routes.js';
-import { type Cast, MATRIX, PRINCIPALS, type Principal, buildWorld, castOf, play } from './support/authz.js';
+import { type Cast, MATRIX, PRINCIPALS, type Principal, SELF_LEAVE, buildWorld, castOf, play } from './support/authz.js';
 import { CLUSTER_SECRET, type Cluster, startCluster, until } from './support/cluster.js';
 
 jest.setTimeout(120_000);
 
 // Every route and event × {no token, forged, expired, revoked, other user,
-// member, owner}, from the one table in support/authz.ts. Each row gets its
-// own private channel; the rights change (a member removed, a user's tokens
-// revoked) on replica A after replica B's caches were warmed with the same
-// tokens and memberships, and every cell is played on B.
+// member, owner} on a private channel, and × an outsider (signed in, not a
+// member) on a public one, from the one table in support/authz.ts. Each row
+// gets channels of its own; the rights change (a member removed, a user's
+// tokens revoked, the outsider's channel turned public) on replica A after
+// replica B's caches were warmed with the same tokens and memberships, and
+// every cell is played on B.
 describe('authorization matrix on two replicas: rights changed on A, checked on B with warm caches', () => {
   let cluster: Cluster;
   let a: string;
@@ -35,11 +37,11 @@ describe('authorization matrix on two replicas: rights changed on A, checked on 
 
   // The principals whose rights just changed on A are played first, before B could catch up by itself; the
   // owner's destructive cells (DELETE, logout) last.
-  const PLAY_ORDER: Principal[] = ['revoked', 'other', 'none', 'forged', 'expired', 'member', 'owner'];
+  const PLAY_ORDER: Principal[] = ['revoked', 'other', 'outsider', 'none', 'forged', 'expired', 'member', 'owner'];
 
-  it('the table has a row for every REST route (test/e2e/support/routes.ts, plus register and login) and every client→server event, and every principal is played', () => {
+  it('the table has a row for every REST route (test/e2e/support/routes.ts, plus register, login and a caller removing itself) and every client→server event, and every principal is played', () => {
     const routes = everyRoute('{id}', '{userId}').map(([method, path]) => `${method} ${path}`);
-    expect(Object.keys(MATRIX).sort()).toEqual([...routes, 'POST /api/auth/register', 'POST /api/auth/login', ...EVENT_NAMES].sort());
+    expect(Object.keys(MATRIX).sort()).toEqual([...routes, 'POST /api/auth/register', 'POST /api/auth/login', SELF_LEAVE, ...EVENT_NAMES].sort());
     expect([...PLAY_ORDER].sort()).toEqual([...PRINCIPALS].sort());
   });
 
@@ -60,6 +62,30 @@ describe('authorization matrix on two replicas: rights changed on A, checked on 
     }
   });
 
+  it('a member leaving a private channel on B is told channel:removed {reason: "left"} on A, where its warm read cache then answers 404; the owner cannot leave (409) and still owns the channel', async () => {
+    const [onA, onB] = [api(a), api(b)];
+    const created = await onA('POST', '/api/channels', { name: `azleave-${Date.now()}`, visibility: 'private' }, cast.owner.token);
+    expect(created.status).toBe(201);
+    const channelId: string = created.body.id;
+    expect((await onA('POST', `/api/channels/${channelId}/members`, { username: cast.member.username }, cast.owner.token)).status).toBe(201);
+    const reads = [`/api/channels/${channelId}`, `/api/channels/${channelId}/messages`, `/api/channels/${channelId}/presence`];
+    const socket = await connect(a, cast.member.token);
+    try {
+      expect((await emitAck(socket, 'channel:subscribe', { channelId })).ok).toBe(true);
+      for (const path of reads) expect({ path, status: (await onA('GET', path, undefined, cast.member.token)).status }).toEqual({ path, status: 200 });
+      const told = once(socket, 'channel:removed');
+      expect((await onB('DELETE', `/api/channels/${channelId}/members/${cast.member.id}`, undefined, cast.member.token)).status).toBe(204);
+      expect(await told).toEqual({ channelId, reason: 'left' });
+      for (const path of reads) expect({ path, status: (await onA('GET', path, undefined, cast.member.token)).status }).toEqual({ path, status: 404 });
+      const ownerLeaves = await onB('DELETE', `/api/channels/${channelId}/members/${cast.owner.id}`, undefined, cast.owner.token);
+      expect({ status: ownerLeaves.status, code: ownerLeaves.body.code }).toEqual({ status: 409, code: 'CONFLICT' });
+      const after = await onA('GET', `/api/channels/${channelId}`, undefined, cast.owner.token);
+      expect({ status: after.status, ownerId: after.body.ownerId }).toEqual({ status: 200, ownerId: cast.owner.id });
+    } finally {
+      socket.close();
+    }
+  });
+
   it('a private channel never leaks to a non-member on B (a removed member or a stranger): every channel route and every ack answers exactly as for an unknown id, and the list does not name it', async () => {
     await until('the short-lived token has expired', () => Date.now() / 1000 > expiresAt + 0.1, 10_000);
     const world = await buildWorld(a, b, cast, expired);
@@ -75,7 +101,7 @@ describe('authorization matrix on two replicas: rights changed on A, checked on 
           const answers: Record<string, unknown> = {};
           for (const route of channelRoutes) {
             const [method, template] = route.split(' ') as [string, string];
-            const res = await onB(method, template.replace('{id}', channelId).replace('{userId}', cast.target.id), bodies[route], user.token);
+            const res = await onB(method, template.replace('{id}', channelId).replace('{userId}', cast.target.id).replace('{self}', user.id), bodies[route], user.token);
             answers[route] = { status: res.status, body: res.body };
           }
           // An oversized body is refused before the access check: the same 413 either way.
