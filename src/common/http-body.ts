@@ -7,11 +7,19 @@ import { errorBody } from './http-exception.filter.js';
  * is read as JSON whatever its Content-Type (curl -d sends form encoding).
  * Mounted as plain Express middleware, so its errors never reach Nest's filters.
  */
+const DECODED = new Set(['identity', 'gzip', 'deflate', 'br']);
+
 export function jsonBodyMiddleware(maxBytes: number) {
   const parse = express.json({ limit: maxBytes, strict: false, type: () => true });
   const tooLarge = () => new AppError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
 
   const guard = (req: Request, res: Response, next: NextFunction) => {
+    // The contract's list, whatever the Node version: body-parser also decodes zstd where Node can (Node 24, the image's).
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (!DECODED.has(encoding)) {
+      res.status(400).json(errorBody(new AppError('BAD_REQUEST', `unsupported content encoding "${encoding}"`)));
+      return;
+    }
     const length = Number(req.headers['content-length']);
     if (Number.isFinite(length) && length > maxBytes) {
       res.setHeader('Connection', 'close');

@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import {
-  type Api, type ClientSocket, type TestHub, TEST_SECRET, api, connect, connectError, connectSession, disconnected, once, registerUser, startHub,
+  type Api, type ClientSocket, type TestHub, TEST_SECRET, api, connect, connectError, connectSession, disconnected, once, rawRequest, registerUser, startHub,
 } from './support/hub.js';
 
 // Generous per-test budget: the whole e2e project runs files in parallel, and scrypt and hub start-up
@@ -23,6 +24,42 @@ const expiredToken = (userId: string) =>
 /** `alg: none`, no signature. */
 const unsignedToken = (userId: string) =>
   `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: userId, iat: now(), exp: now() + 3600, iss: 'crosswire', aud: 'crosswire-clients', ver: 0 })}.`;
+
+/** A valid token of `userId`, exactly `length` characters long: an extra claim pads it, a `kid` of 0–3 characters reaches every length. */
+async function tokenOfLength(userId: string, length: number): Promise<string> {
+  for (let kid = 0; kid < 4; kid++) {
+    for (let pad = Math.max(0, Math.floor(((length - 400) * 3) / 4)); ; pad++) {
+      const token = await new SignJWT({ ver: 0, pad: 'p'.repeat(pad) })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...(kid ? { kid: 'k'.repeat(kid) } : {}) })
+        .setIssuer('crosswire').setAudience('crosswire-clients').setSubject(userId).setExpirationTime('1h')
+        .sign(key(TEST_SECRET));
+      if (token.length === length) return token;
+      if (token.length > length) break;
+    }
+  }
+  throw new Error(`no token of exactly ${length} characters`);
+}
+
+/** A GET to REST and a preflight for a POST, both from `origin`. */
+const corsProbe = async (base: string, origin: string, token: string) => ({
+  actual: await rawRequest(base, 'GET', '/api/me', { headers: { origin, authorization: `Bearer ${token}` } }),
+  preflight: await rawRequest(base, 'OPTIONS', '/api/channels', {
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+  }),
+});
+const expectCorsAllowed = async (base: string, origin: string, token: string) => {
+  const { actual, preflight } = await corsProbe(base, origin, token);
+  expect({ status: actual.status, allow: actual.headers.get('access-control-allow-origin') }).toEqual({ status: 200, allow: origin });
+  expect(actual.headers.get('access-control-expose-headers')?.split(',').map((h) => h.trim().toLowerCase()).sort()).toEqual(['retry-after', 'x-replica-id', 'x-request-id']);
+  expect({ status: preflight.status, allow: preflight.headers.get('access-control-allow-origin') }).toEqual({ status: 204, allow: origin });
+  expect(preflight.headers.get('access-control-allow-methods')).toMatch(/\bPOST\b/);
+  expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toMatch(/\bauthorization\b/);
+};
+const expectCorsRefused = async (base: string, origin: string, token: string) => {
+  const { actual, preflight } = await corsProbe(base, origin, token);
+  expect({ origin, actual: actual.headers.get('access-control-allow-origin'), preflight: preflight.headers.get('access-control-allow-origin') })
+    .toEqual({ origin, actual: null, preflight: null });
+};
 
 const expectError = (res: { status: number; body: any }, status: number, code: string) => {
   expect(res.status).toBe(status);
@@ -226,6 +263,23 @@ describe('auth: register, login, tokens, socket handshake', () => {
       expect((await call('GET', '/api/me', undefined, wrong.at(-1))).status).toBe(200);
     });
 
+    it('200 with a lowercase bearer scheme (and an uppercase one)', async () => {
+      for (const scheme of ['bearer', 'BEARER']) {
+        const res = await fetch(`${hub.url}/api/me`, { headers: { authorization: `${scheme} ${user.token}` } });
+        headers.push(res.headers);
+        expect({ scheme, status: res.status, body: await res.json() }).toEqual({ scheme, status: 200, body: { id: user.id, username: user.username, createdAt: expect.any(String) } });
+      }
+    });
+
+    it('401 for an otherwise valid token over 4,096 characters; one of exactly 4,096 is accepted', async () => {
+      const atLimit = await tokenOfLength(user.id, 4096);
+      const over = await tokenOfLength(user.id, 4097);
+      expect([atLimit.length, over.length]).toEqual([4096, 4097]);
+      const ok = await call('GET', '/api/me', undefined, atLimit);
+      expect({ status: ok.status, id: ok.body.id }).toEqual({ status: 200, id: user.id });
+      expectError(await call('GET', '/api/me', undefined, over), 401, 'UNAUTHORIZED');
+    });
+
     it('401 for a non-Bearer Authorization header', async () => {
       const res = await fetch(`${hub.url}/api/me`, { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
       headers.push(res.headers);
@@ -256,6 +310,21 @@ describe('auth: register, login, tokens, socket handshake', () => {
       expect(await connectError(hub.url, 42 as unknown as string)).toBe('unauthorized');
     });
 
+    it("connect_error 'unauthorized' for a well-signed token of a user that does not exist (signed the same way for an existing user, it connects)", async () => {
+      const sign = (sub: string) => hubClaims().setSubject(sub).setExpirationTime('1h').sign(key(TEST_SECRET));
+      expect(await connectError(hub.url, await sign(randomUUID()))).toBe('unauthorized');
+      const control = await open(await sign(user.id));
+      expect(control.connected).toBe(true);
+    });
+
+    it.each([['websocket'], ['polling']])("over %s: the Origin is checked before the token: a foreign Origin with a bad token, or none, gets 'origin not allowed'", async (transport) => {
+      const opts = { transports: [transport], extraHeaders: { Origin: 'http://evil.example' } };
+      expect(await connectError(hub.url, 'not.a.jwt', opts)).toBe('origin not allowed');
+      expect(await connectError(hub.url, undefined, opts)).toBe('origin not allowed');
+      // The control: the same bad token from the hub's own origin is refused for the token.
+      expect(await connectError(hub.url, 'not.a.jwt', { ...opts, extraHeaders: { Origin: new URL(hub.url).origin } })).toBe('unauthorized');
+    });
+
     it('a valid token gets `session {userId, replicaId}`', async () => {
       const { socket, session } = await connectSession(hub.url, user.token);
       sockets.push(socket);
@@ -273,6 +342,13 @@ describe('auth: register, login, tokens, socket handshake', () => {
       expect(own).toBe(`http://127.0.0.1:${port}`);
       const s = await open(user.token, opts(own));
       expect(s.connected).toBe(true);
+    });
+  });
+
+  describe('CORS on REST without CORS_ORIGINS', () => {
+    it('any origin gets CORS headers on REST, preflights included, and the hub\'s headers are exposed', async () => {
+      const { token } = await registerUser(call, 'corsrest');
+      for (const origin of ['https://anywhere.example', 'http://127.0.0.1:1', new URL(hub.url).origin]) await expectCorsAllowed(hub.url, origin, token);
     });
   });
 
@@ -299,6 +375,34 @@ describe('auth: register, login, tokens, socket handshake', () => {
       const plain = await connect(corsHub.url, token);
       expect(plain.connected).toBe(true);
       plain.close();
+    });
+
+    it('REST: only the listed origin gets CORS headers, preflights included; others (the hub’s own included) get none', async () => {
+      await expectCorsAllowed(corsHub.url, 'https://app.example', token);
+      for (const origin of ['https://evil.example', 'https://app.example.evil', new URL(corsHub.url).origin]) await expectCorsRefused(corsHub.url, origin, token);
+    });
+  });
+
+  describe('with CORS_ORIGINS=*', () => {
+    let anyHub: TestHub;
+    let token: string;
+    beforeAll(async () => {
+      anyHub = await startHub({ CORS_ORIGINS: '*' });
+      token = (await registerUser(api(anyHub.url), 'star')).token;
+    });
+    afterAll(async () => {
+      await anyHub?.close();
+    });
+
+    it('any Origin connects over websocket and over polling, and gets CORS headers on REST', async () => {
+      for (const transport of ['websocket', 'polling']) {
+        for (const origin of ['https://anywhere.example', 'http://127.0.0.1:1']) {
+          const s = await connect(anyHub.url, token, { transports: [transport], extraHeaders: { Origin: origin } });
+          expect({ transport, origin, connected: s.connected }).toEqual({ transport, origin, connected: true });
+          s.close();
+        }
+      }
+      await expectCorsAllowed(anyHub.url, 'https://anywhere.example', token);
     });
   });
 

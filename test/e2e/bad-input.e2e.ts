@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { gzipSync } from 'node:zlib';
+import zlib, { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import {
   type Api, type ClientSocket, type RawResponse, type TestHub, api, connect, disconnected, emitAck, rawRequest, record, registerUser, startHub,
 } from './support/hub.js';
@@ -10,6 +10,7 @@ const MAX_BODY = 16_384;
 const MAX_REQUEST = 65_536;
 const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+const nestedObject = (depth: number) => '{"k":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1);
 
 /** The error shape of SPEC.md, on every error answer. */
 const expectError = (res: { status: number; body: any; headers?: Headers }, status: number, code: string) => {
@@ -197,6 +198,40 @@ describe('bad input: REST bodies, sizes, encodings and socket payloads', () => {
       expect(res.status).toBe(201);
       expect(res.body.body).toEqual(body);
     });
+
+    it('at the depth boundary: a body whose deepest value is at level 200 (201 nested levels) is stored; one level more (202) is 400 with field body and stores nothing', async () => {
+      for (const [kind, text] of [['arrays', nested], ['objects', nestedObject]] as const) {
+        const ok = await raw('POST', messagesPath(), `{"body":${text(201)},"clientMsgId":"depth-201-${kind}"}`);
+        expect(ok.status).toBe(201);
+        expect(ok.body.body).toEqual(JSON.parse(text(201)));
+        const deep = await raw('POST', messagesPath(), `{"body":${text(202)},"clientMsgId":"depth-202-${kind}"}`);
+        expectError(deep, 400, 'BAD_REQUEST');
+        expect(fieldsOf(deep)).toEqual(['body']);
+      }
+      // A scalar counts as a level of its own: inside 201 arrays it sits at level 201.
+      expect((await raw('POST', messagesPath(), `{"body":${'['.repeat(200)}1${']'.repeat(200)},"clientMsgId":"depth-scalar-200"}`)).status).toBe(201);
+      const scalar = await raw('POST', messagesPath(), `{"body":${'['.repeat(201)}1${']'.repeat(201)},"clientMsgId":"depth-scalar-201"}`);
+      expectError(scalar, 400, 'BAD_REQUEST');
+      expect(fieldsOf(scalar)).toEqual(['body']);
+      const stored = (await history()).map((m) => m.clientMsgId).filter((k) => k?.startsWith('depth-'));
+      expect(stored.sort()).toEqual(['depth-201-arrays', 'depth-201-objects', 'depth-scalar-200']);
+    });
+
+    it.each([
+      ['null', null],
+      ['the empty string', ''],
+    ])('400 with field clientMsgId for a clientMsgId that is %s, and nothing is stored; omitting it is 201', async (_, clientMsgId) => {
+      const body = { marker: `cmid-${JSON.stringify(clientMsgId)}` };
+      const before = (await history()).length;
+      const res = await publish({ body, clientMsgId });
+      expectError(res, 400, 'BAD_REQUEST');
+      expect(res.body.details).toEqual([{ field: 'clientMsgId', reason: expect.any(String) }]);
+      expect(await history()).toHaveLength(before);
+      const omitted = await publish({ body });
+      expect(omitted.status).toBe(201);
+      expect(omitted.body.clientMsgId).toBeNull();
+      expect((await history()).filter((m) => JSON.stringify(m.body) === JSON.stringify(body))).toEqual([expect.objectContaining({ id: omitted.body.id })]);
+    });
   });
 
   describe('REST: content types and encodings', () => {
@@ -219,6 +254,31 @@ describe('bad input: REST bodies, sizes, encodings and socket payloads', () => {
       expect(ok.body.body).toBe('zipped');
       const bad = await raw('POST', messagesPath(), Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' });
       expectError(bad, 400, 'BAD_REQUEST');
+    });
+
+    it.each([
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ])('a %s-encoded JSON body is accepted (201) and stored as sent', async (encoding, compress) => {
+      const sent = { body: { encoded: encoding, text: 'é€😀'.repeat(50) }, clientMsgId: `enc-${encoding}` };
+      const wire = compress(Buffer.from(JSON.stringify(sent)));
+      expect(wire.length).toBeLessThan(Buffer.byteLength(JSON.stringify(sent)));
+      const res = await raw('POST', messagesPath(), wire, { 'content-encoding': encoding });
+      expect(res.status).toBe(201);
+      expect(res.body.body).toEqual(sent.body);
+      expect((await history()).filter((m) => m.clientMsgId === sent.clientMsgId)).toEqual([expect.objectContaining({ id: res.body.id, body: sent.body })]);
+    });
+
+    it.each(['compress', 'zstd'])('an unsupported Content-Encoding (%s) is 400 BAD_REQUEST in the error shape, and nothing is stored', async (encoding) => {
+      const before = (await history()).length;
+      const json = Buffer.from(JSON.stringify({ body: 'compressed?', clientMsgId: `enc-${encoding}` }));
+      // A real zstd body where this Node can make one: body-parser would decode it there, the contract refuses it.
+      const zstd = (zlib as { zstdCompressSync?: (b: Buffer) => Buffer }).zstdCompressSync;
+      const wire = encoding === 'zstd' && zstd ? zstd(json) : json;
+      const res = await raw('POST', messagesPath(), wire, { 'content-encoding': encoding });
+      expectError(res, 400, 'BAD_REQUEST');
+      expect(res.body.message).toBe(`unsupported content encoding "${encoding}"`);
+      expect(await history()).toHaveLength(before);
     });
 
     it('a gzip bomb (small on the wire, over 64 KiB inflated) is 413', async () => {
@@ -276,6 +336,30 @@ describe('bad input: REST bodies, sizes, encodings and socket payloads', () => {
       expectError(await publish({ body: { ...body, pad: body.pad + 'p' } }), 413, 'PAYLOAD_TOO_LARGE');
     });
 
+    it('an oversized message body is 413 before the channel is looked up: the same answer for an unknown channel, a private one of others and a readable one; nothing stored', async () => {
+      const bob = await registerUser(call, 'bad');
+      const created = await call('POST', '/api/channels', { name: `bad-private-${process.pid}`, visibility: 'private' }, alice.token);
+      expect(created.status).toBe(201);
+      const hidden = created.body.id as string;
+      const post = (id: string, body: unknown) => call('POST', `/api/channels/${id}/messages`, { body }, bob.token);
+      const over = 'x'.repeat(MAX_BODY - 1);
+      expect(bytes(over)).toBe(MAX_BODY + 1);
+      // The private channel is hidden from bob: a small body is 404, like an unknown id.
+      expectError(await post(hidden, 'small'), 404, 'NOT_FOUND');
+      const unknown = await post('00000000-0000-4000-8000-000000000000', over);
+      const secret = await post(hidden, over);
+      const readable = await post(channelId, over);
+      for (const res of [unknown, secret, readable]) {
+        expectError(res, 413, 'PAYLOAD_TOO_LARGE');
+        expect(res.body.details).toEqual([{ field: 'body', reason: expect.any(String) }]);
+      }
+      expect(secret.body).toEqual(unknown.body);
+      expect(readable.body).toEqual(unknown.body);
+      const stored = await call('GET', `/api/channels/${hidden}/messages`, undefined, alice.token);
+      expect({ status: stored.status, items: stored.body.items, lastSeq: stored.body.lastSeq }).toEqual({ status: 200, items: [], lastSeq: 0 });
+      expect((await history()).filter((m) => m.body === over)).toEqual([]);
+    });
+
     it('a whole request over 64 KiB is 413 in the error shape (with Content-Length)', async () => {
       const text = JSON.stringify({ name: 'big', pad: 'x'.repeat(MAX_REQUEST) });
       const res = await raw('POST', '/api/channels', text);
@@ -321,6 +405,40 @@ describe('bad input: REST bodies, sizes, encodings and socket payloads', () => {
     it('an unknown route is 404 NOT_FOUND in the error shape', async () => {
       expectError(await call('GET', '/api/nope', undefined, alice.token), 404, 'NOT_FOUND');
       expectError(await call('PUT', `/api/channels/${channelId}`, { name: 'x' }, alice.token), 404, 'NOT_FOUND');
+    });
+
+    it('a malformed percent-encoding in a path (%E0%A4%A) is 400 BAD_REQUEST in the error shape, and stores nothing', async () => {
+      const before = (await history()).length;
+      for (const [method, path, body] of [
+        ['GET', '/api/channels/%E0%A4%A', undefined],
+        ['POST', '/api/channels/%E0%A4%A/messages', { body: 'percent' }],
+        ['GET', '/api/channels/%E0%A4%A/presence', undefined],
+        ['DELETE', `/api/channels/${channelId}/members/%E0%A4%A`, undefined],
+      ] as const) {
+        const res = await call(method, path, body, alice.token);
+        expect({ path, status: res.status }).toEqual({ path, status: 400 });
+        expectError(res, 400, 'BAD_REQUEST');
+      }
+      expect(await history()).toHaveLength(before);
+    });
+
+    it.each([
+      ['no token', {}],
+      ['a garbage token', { authorization: 'Bearer not.a.jwt' }],
+    ])('with %s, a malformed body is 400 and an oversized one 413, not 401 (the body is read before auth); nothing changes', async (_, auth) => {
+      const listed = async () => (await call('GET', '/api/channels?limit=200', undefined, alice.token)).body.items.length as number;
+      const [channelsBefore, messagesBefore] = [await listed(), (await history()).length];
+      const oversized = JSON.stringify({ name: 'no-token-big', pad: 'x'.repeat(MAX_REQUEST) });
+      for (const path of ['/api/channels', messagesPath()]) {
+        const send = (text: string) => rawRequest(hub.url, 'POST', path, { body: text, headers: { 'content-type': 'application/json', ...auth } });
+        const malformed = await send('{"name":');
+        expectError(malformed, 400, 'BAD_REQUEST');
+        expect(malformed.body.details).toEqual([{ field: '(body)', reason: expect.any(String) }]);
+        expectError(await send(oversized), 413, 'PAYLOAD_TOO_LARGE');
+        // The control: a well-formed body without a valid token is 401.
+        expectError(await send('{"name":"no-token","body":1}'), 401, 'UNAUTHORIZED');
+      }
+      expect([await listed(), (await history()).length]).toEqual([channelsBefore, messagesBefore]);
     });
 
     it('a bad history query is 400 with the field listed', async () => {
