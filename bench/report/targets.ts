@@ -2,6 +2,7 @@
 // where this run could not tell (a scenario not run, too few samples, a ratio
 // that does not count because the servers did not saturate).
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
+import { keptUp } from '../scenarios/delivery.js';
 import { ratioVerdict } from '../scenarios/fanout.js';
 import { judgeOverload } from './overload.js';
 import type { Verdict } from './results.js';
@@ -56,9 +57,8 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
     const v = ratioVerdict(h, b);
     const measured = `hub ${h.deliveredPerS}/s vs baseline ${b.deliveredPerS}/s at ${rate} msg/s: ${v.ratio ?? 'n/a'}×`;
     if (v.counts) return add(id, text, measured, (v.ratio ?? 0) >= min);
-    // Both delivered all that was offered at this rate: no ratio of capacities is seen there. The hub must
-    // have kept up like the baseline, and the ratio is taken where the servers do saturate: the next rate up.
-    const keptUp = (s: typeof h) => (s.lost ?? 0) === 0 && s.latency?.p99Ms != null && s.latency.p99Ms < 1000 && (s.deliveredPerS ?? 0) >= 0.98 * Number(s.offeredPerS ?? 0);
+    // Both kept up at this rate (the ladder's own rule: nothing lost, p99 under 1 s, no publish failed): no ratio
+    // of capacities is seen there, so it is taken where the servers do saturate: the next rate up.
     const above = saturatedAbove(replicas, rate!);
     if (!keptUp(h) || !above) return add(id, text, measured, null, v.why);
     add(

@@ -45,12 +45,12 @@ export class TokenSigner {
       .sign(this.key);
   }
 
-  /** Returns the claims, or null for a missing, forged, expired or malformed token. */
   /** Tokens remembered now. */
   get remembered(): number {
     return this.verified.size;
   }
 
+  /** Returns the claims, or null for a missing, forged, expired or malformed token. */
   async verify(token: unknown, remember = true): Promise<TokenClaims | null> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
     const known = this.verified.get(token);
