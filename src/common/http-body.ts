@@ -2,13 +2,14 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { AppError } from './errors.js';
 import { errorBody } from './http-exception.filter.js';
 
+/** The encodings CONTRACT §4 decodes. */
+const DECODED = new Set(['identity', 'gzip', 'deflate', 'br']);
+
 /**
  * Body parsing with SPEC.md's limits, answered in the error shape. Every body
  * is read as JSON whatever its Content-Type (curl -d sends form encoding).
  * Mounted as plain Express middleware, so its errors never reach Nest's filters.
  */
-const DECODED = new Set(['identity', 'gzip', 'deflate', 'br']);
-
 export function jsonBodyMiddleware(maxBytes: number) {
   const parse = express.json({ limit: maxBytes, strict: false, type: () => true });
   const tooLarge = () => new AppError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
