@@ -13,7 +13,6 @@ const GRACE_MS = 1_500;
 const LEASE_TTL_MS = 30_000;
 const REAPER_TICK_MS = 1_000; // min(1 s, TTL / 4)
 
-const count = (log: string, msg: string) => log.split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length;
 
 describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT at once, a second signal ignored', () => {
   let cluster: Cluster;
@@ -62,7 +61,7 @@ describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT
     const exit = r2.kill('SIGTERM');
     await Promise.all(closed);
     expect(await exit).toBe(0);
-    expect(count(r2.log, 'drained')).toBe(1);
+    expect(r2.logged('drained').length).toBe(1);
     expect(new Set(reasons)).toEqual(new Set(['transport close']));
 
     // Batches: disconnect times fall into groups separated by the pause
@@ -113,7 +112,7 @@ describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT
     });
     const gonerGone = new Promise<number>((resolve) => gonerSock.once('disconnect', () => resolve(Date.now())));
     const gonerLeft = once<any>(w, 'presence:left', LEASE_TTL_MS);
-    const reapersBefore = cluster.replicas.filter((r) => r.alive && r !== r3).map((r) => ({ r, n: count(r.log, 'reaped a dead instance') }));
+    const reapersBefore = cluster.replicas.filter((r) => r.alive && r !== r3).map((r) => ({ r, n: r.logged('reaped a dead instance').length }));
 
     const exit = r3.kill('SIGTERM');
     const { gone, back } = await stayerBack;
@@ -127,7 +126,7 @@ describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT
     expect(tookMs).toBeLessThan(GRACE_MS + REAPER_TICK_MS + 3_000);
     expect(tookMs).toBeLessThan(LEASE_TTL_MS / 3);
     // By a survivor reaping r3's lapsed lease (not by r3's own grace timer).
-    await until('a survivor logged the reap', () => reapersBefore.some(({ r, n }) => count(r.log, 'reaped a dead instance') > n));
+    await until('a survivor logged the reap', () => reapersBefore.some(({ r, n }) => r.logged('reaped a dead instance').length > n));
 
     // The reap released the stayer's r3 lease in the same pass; the stayer
     // still has r1's, so no left. A presence change published after the reap
@@ -154,8 +153,8 @@ describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT
     expect(exitedMs).toBeLessThan(notice);
     expect((await dropped) - t0).toBeLessThan(notice);
     expect(r.log).toMatch(/"msg":"shutting down".*"signal":"SIGINT"/);
-    expect(count(r.log, 'draining')).toBe(0);
-    expect(count(r.log, 'drained')).toBe(0);
+    expect(r.logged('draining').length).toBe(0);
+    expect(r.logged('drained').length).toBe(0);
   });
 
   it('a second SIGTERM and a SIGINT during a drain are ignored: the drain runs to its end, "drained" is logged once, exit 0', async () => {
@@ -166,7 +165,7 @@ describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT
     const dropped = new Promise<number>((resolve) => s.once('disconnect', () => resolve(Date.now())));
     const t0 = Date.now();
     const exit = r.kill('SIGTERM');
-    await until('the drain has started', () => count(r.log, 'draining') === 1, notice);
+    await until('the drain has started', () => r.logged('draining').length === 1, notice);
     r.child.kill('SIGTERM');
     r.child.kill('SIGINT');
     // Still up and draining after both: /readyz answers 503 draining.
@@ -175,8 +174,8 @@ describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT
     expect(await exit).toBe(0);
     // The socket was moved only after the notice: the drain ran its course.
     expect((await dropped) - t0).toBeGreaterThanOrEqual(notice);
-    expect(count(r.log, 'shutting down')).toBe(1);
-    expect(count(r.log, 'draining')).toBe(1);
-    expect(count(r.log, 'drained')).toBe(1);
+    expect(r.logged('shutting down').length).toBe(1);
+    expect(r.logged('draining').length).toBe(1);
+    expect(r.logged('drained').length).toBe(1);
   });
 });

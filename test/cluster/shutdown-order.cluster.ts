@@ -9,7 +9,6 @@ jest.setTimeout(90_000);
 // held (the drain's notice and steps below take well under a second).
 const HOLD_MS = 4_000;
 
-const lines = (r: Replica, msg: string) => r.log.split('\n').filter((l) => l.includes(`"msg":"${msg}"`));
 
 /**
  * Nest's close() runs onModuleDestroy (Postgres pools, Redis) before it closes
@@ -40,15 +39,15 @@ describe('shutdown order: a request in flight when the signal arrives completes 
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ body: signal, clientMsgId: `shutdown-${signal}` }),
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as any, at: Date.now() }));
-    await until('the publish is held in the replica', () => lines(held, 'fault: request held').length === 1, 10_000, 20);
+    await until('the publish is held in the replica', () => held.logged('fault: request held').length === 1, 10_000, 20);
 
     const exit = held.kill(signal);
     const res = await answer;
     expect({ status: res.status, body: res.body.body }).toEqual({ status: 201, body: signal });
     expect(await exit).toBe(0);
     // The shutdown reached its close while the request was held, and waited for it.
-    expect(lines(held, 'waiting for requests in flight')).toHaveLength(1);
-    expect(lines(held, 'requests in flight finished')).toHaveLength(1);
+    expect(held.logged('waiting for requests in flight')).toHaveLength(1);
+    expect(held.logged('requests in flight finished')).toHaveLength(1);
     expect(res.at - sent).toBeGreaterThanOrEqual(HOLD_MS);
     const stored = await api(cluster.replicas[0].url)('GET', `/api/channels/${channelId}/messages`, undefined, token);
     expect(stored.body.items.filter((m: any) => m.clientMsgId === `shutdown-${signal}`)).toHaveLength(1);

@@ -178,10 +178,7 @@ describe('a slow consumer on long-polling (a client that stops polling)', () => 
     closers.push(back);
     const resumed = await emitAck(back, 'channel:subscribe', { channelId, sinceSeq: lastGot });
 
-    const cuts = r.log
-      .split('\n')
-      .filter((l) => l.includes('"slow consumer cut"'))
-      .map((l) => JSON.parse(l) as { sid: string; socketId?: string; bufferedBytes: number; bound: number });
+    const cuts = r.logged<{ sid: string; socketId?: string; bufferedBytes: number; bound: number }>('slow consumer cut');
     const highwater = await metricValue(r.url, 'crosswire_socket_buffer_highwater_bytes');
     const figures = {
       bound: BOUND,

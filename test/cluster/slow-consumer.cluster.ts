@@ -135,7 +135,7 @@ describe('a slow consumer (a client that stops reading its TCP socket)', () => {
       quietN: quietMs.length,
       slowN: slowMs.length,
       cutReasons: slowOnes.map((s) => s.disconnects[0]),
-      cutAtBytes: r.log.split('\n').filter((l) => l.includes('"slow consumer cut"')).map((l) => JSON.parse(l).bufferedBytes),
+      cutAtBytes: r.logged<{ bufferedBytes: number }>('slow consumer cut').map((c) => c.bufferedBytes),
       oversizedAlone: await metric('crosswire_socket_oversized_packets_total'),
       published: last,
     };
@@ -146,7 +146,7 @@ describe('a slow consumer (a client that stops reading its TCP socket)', () => {
     expect(figures.maxSampled).toBeLessThanOrEqual(BOUND);
     expect(highwater).toBeLessThanOrEqual(BOUND);
     // Per socket, from the replica's log line for each cut (which names the replica and the socket).
-    const cuts = r.log.split('\n').filter((l) => l.includes('"slow consumer cut"')).map((l) => JSON.parse(l) as { bufferedBytes: number; socketId?: string; replicaId: string });
+    const cuts = r.logged<{ bufferedBytes: number; socketId?: string; replicaId: string }>('slow consumer cut');
     expect(cuts).toHaveLength(ROUNDS);
     for (const c of cuts) {
       expect(c.bufferedBytes).toBeLessThanOrEqual(BOUND);

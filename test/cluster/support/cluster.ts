@@ -39,6 +39,12 @@ export class Replica {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The JSON log lines this replica wrote with that `msg`, parsed; a line still being written is not one yet. */
+  logged<T = Record<string, unknown>>(msg: string): Array<T & { msg: string }> {
+    const complete = this.log.split('\n').slice(0, -1);
+    return complete.filter((l) => l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as T & { msg: string });
+  }
+
   /** Starts the built hub and resolves once it listens. */
   start(extraEnv: Record<string, string> = {}): Promise<void> {
     this.log = '';
