@@ -58,6 +58,18 @@ describe('commitBatch (group commit of one channel)', () => {
     expect((out[0] as Published).message).toEqual({ id: expect.any(String), channelId: ch, seq: 2, authorId: alice.id, body: 'plain', clientMsgId: null, createdAt: expect.any(String) });
   });
 
+  it('a later request replaying a stored falsy body (null, with false, 0 and "" as controls) is a replay, not a conflict', async () => {
+    const ch = await channel();
+    const bodies = [null, false, 0, ''];
+    const first = await commitBatch(pool, ch, bodies.map((body, i) => ({ input: { body, clientMsgId: `falsy${i}` }, user: alice })));
+    expect(first.map(code)).toEqual(['created 1', 'created 2', 'created 3', 'created 4']);
+    // Each in a batch of its own, as a client retrying the request would.
+    const again = await Promise.all(bodies.map((body, i) => commitBatch(pool, ch, [{ input: { body, clientMsgId: `falsy${i}` }, user: alice }])));
+    expect(again.flat().map(code)).toEqual(['replay 1', 'replay 2', 'replay 3', 'replay 4']);
+    expect(again.flat().map((o) => (o as Published).message.body)).toEqual(bodies);
+    expect(await lastSeq(ch)).toBe(4);
+  });
+
   it('a channel that does not exist refuses the whole batch, storing nothing', async () => {
     const out = await commitBatch(pool, '00000000-0000-4000-8000-000000000000', [{ input: { body: 1 }, user: alice }, { input: { body: 2 }, user: bob }]);
     expect(out.map(code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);

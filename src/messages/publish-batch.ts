@@ -91,9 +91,10 @@ async function decideAndWrite(client: pg.PoolClient, channelId: string, batch: P
     const cid = p.input.clientMsgId;
     if (cid === undefined) return { index: fresh.push(p) - 1 };
     const key = replayKey(p.user.id, cid);
-    const before = stored.get(key)?.body ?? firstUse.get(key)?.input.body;
+    // `has`, not `??`: a stored body may itself be null.
+    const earlier = stored.has(key) ? stored.get(key)!.body : firstUse.has(key) ? firstUse.get(key)!.input.body : undefined;
     if (stored.has(key) || firstUse.has(key)) {
-      return sameJson(before, p.input.body) ? { replayOf: key } : { error: conflict('clientMsgId was already used with another body') };
+      return sameJson(earlier, p.input.body) ? { replayOf: key } : { error: conflict('clientMsgId was already used with another body') };
     }
     firstUse.set(key, p);
     return { index: fresh.push(p) - 1 };
