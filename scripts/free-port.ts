@@ -1,6 +1,6 @@
 import net from 'node:net';
 
-// Ephemeral ports on these machines are 32768–60999 (docs/FACTS): a listener
+// Ephemeral ports on these machines are 32768–60999 (net.ipv4.ip_local_port_range): a listener
 // on a port the OS picked from that range can collide with a client socket
 // opened a moment later. So listeners take a random port below it, checked
 // free by binding it. Shared by the test tiers, `npm run cluster` and the bench.

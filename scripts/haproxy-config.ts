@@ -22,7 +22,11 @@ export const CHECK = { interMs: 1000, fall: 2, rise: 2 } as const;
  */
 export const LB_NOTICE_MS = CHECK.interMs * CHECK.fall;
 export const HEALTH_PATHS = { ready: '/readyz', alive: '/healthz' } as const;
-/** FACTS.md: the FD limit here is 20,000 and HAProxy needs about two per connection. */
+/**
+ * The open-file limit on the CI machines is 20,000 (hard), and HAProxy needs
+ * about two descriptors per connection: it refuses to start ("Cannot raise FD
+ * limit") when maxconn needs more than that.
+ */
 export const MAX_MAXCONN = 9000;
 export const DEFAULT_MAXCONN = 8000;
 

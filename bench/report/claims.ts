@@ -1,4 +1,4 @@
-// The seed article's claims (shared/CLAIMS.md), each with what this run
+// The seed article's claims (docs/CLAIMS.md), each with what this run
 // measured on the same hub and a verdict drawn from those numbers.
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { ClaimVerdict } from './results.js';

@@ -1,4 +1,4 @@
-/** The error codes shared by REST bodies and socket acks (SPEC.md). */
+/** The error codes shared by REST bodies and socket acks (docs/SPEC.md). */
 export type ErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'

@@ -6,7 +6,7 @@ import { errorBody } from './http-exception.filter.js';
 const DECODED = new Set(['identity', 'gzip', 'deflate', 'br']);
 
 /**
- * Body parsing with SPEC.md's limits, answered in the error shape. Every body
+ * Body parsing with docs/SPEC.md's limits, answered in the error shape. Every body
  * is read as JSON whatever its Content-Type (curl -d sends form encoding).
  * Mounted as plain Express middleware, so its errors never reach Nest's filters.
  */

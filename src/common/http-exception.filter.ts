@@ -13,7 +13,7 @@ const REASON: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** SPEC.md's error body: {statusCode, error, code, message, details?}. */
+/** docs/SPEC.md's error body: {statusCode, error, code, message, details?}. */
 export function errorBody(err: AppError, status = err.status) {
   return {
     statusCode: status,

@@ -21,7 +21,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
 
 export const uuid = z.uuid({ message: 'must be a uuid' });
 
-/** UTF-8 bytes of JSON.stringify(value): the size SPEC.md limits a body by. */
+/** UTF-8 bytes of JSON.stringify(value): the size docs/SPEC.md limits a body by. */
 export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }

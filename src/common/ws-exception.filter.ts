@@ -7,7 +7,7 @@ import { toAppError } from './unavailable.js';
 /**
  * Global filters do not cover gateways: this one turns whatever a handler or
  * pipe threw into the negative ack `{ok:false, error}`. An event sent without
- * an ack callback has its answer dropped, as SPEC.md says.
+ * an ack callback has its answer dropped, as docs/SPEC.md says.
  */
 @Catch()
 @Injectable()

@@ -1,5 +1,5 @@
 /**
- * SPEC.md's origin rule. Non-browser clients send no Origin and pass; a
+ * docs/SPEC.md's origin rule. Non-browser clients send no Origin and pass; a
  * browser's Origin must be listed in CORS_ORIGINS or, when that is unset, be
  * the hub's own origin (the Host it was reached by).
  */

@@ -269,7 +269,7 @@ describe('npm run cluster (scripts/cluster.ts)', () => {
       expect(res.headers['x-replica-id']).toBe(id);
       published.push(res.body);
     }
-    // Live events may arrive out of seq order across replicas (SPEC.md): compare sorted.
+    // Live events may arrive out of seq order across replicas (docs/SPEC.md): compare sorted.
     for (const got of await Promise.all(received)) expect(got.map((m) => m.seq).sort()).toEqual([1, 2]);
     expect(sessions.map((s) => ['hub1', 'hub2'].includes(s.replicaId))).toEqual([true, true]);
     for (const r of state.replicas) {

@@ -25,7 +25,9 @@ describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
     const channelId = (await api(lb.url)('POST', '/api/channels', { name: `poll-${Date.now()}` }, user.token)).body.id;
     const seen = new Set<string>();
     for (let c = 0; c < 6; c++) {
-      // withCredentials: Node's client then keeps HAProxy's SRV cookie (FACTS.md).
+      // withCredentials: Node's client then keeps HAProxy's SRV cookie. Without
+      // it, long-polling through HAProxy failed with "transport error"; browsers
+      // send the cookie on their own.
       const socket: ClientSocket = io(lb.url, { auth: { token: user.token }, transports: ['polling'], withCredentials: true, reconnection: false, forceNew: true });
       closers.push(socket);
       const { replicaId } = await new Promise<any>((ok, fail) => {

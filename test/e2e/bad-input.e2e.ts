@@ -12,7 +12,7 @@ const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 const nestedObject = (depth: number) => '{"k":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1);
 
-/** The error shape of SPEC.md, on every error answer. */
+/** The error shape of docs/SPEC.md, on every error answer. */
 const expectError = (res: { status: number; body: any; headers?: Headers }, status: number, code: string) => {
   expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
   if (res.headers) expect(res.headers.get('x-replica-id')).toBe('e2e-1');

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 
 // Debian's chromium (scripts/test.sh installs it): Playwright's own browser
-// download is not reachable here (../shared/FACTS.md, "Browsers").
+// download is not reachable here (the CI machines reach only the npm registry
+// and Debian's packages, so `npx playwright install` fails).
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Screenshots of the final states, kept after the run (.data/ is not committed). */
