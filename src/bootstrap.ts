@@ -17,7 +17,7 @@ import { MetricsService } from './metrics/metrics.service.js';
 import { originAllowed } from './realtime/origin.js';
 import { CrosswireIoAdapter } from './realtime/io.adapter.js';
 import { REDIS_CLIENTS } from './redis/redis.provider.js';
-import { faultRequestDelay } from './common/fault-request-delay.js';
+import { requestDelay } from './faults/request-delay.js';
 import { trackRequests } from './shutdown.js';
 
 /** Builds the hub and listens; used by main.ts and by the e2e tests (port 0). */
@@ -31,7 +31,7 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
   app.set('trust proxy', core.config.TRUSTED_PROXIES ?? false);
   app.use(trackRequests(app));
   app.use(httpContext(core.config.REPLICA_ID, core.logger, app.get(MetricsService)));
-  if (core.config.FAULT_REQUEST_DELAY_MS > 0) app.use('/api', faultRequestDelay(core.config.FAULT_REQUEST_DELAY_MS, core.logger));
+  if (core.config.FAULTS.requestDelayMs > 0) app.use('/api', requestDelay(core.config.FAULTS.requestDelayMs, core.logger));
   // Security headers everywhere; the strict CSP is the pages' own (Swagger UI needs inline script).
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(webPages(core.config.WEB_DIR ?? defaultWebDir()));

@@ -124,6 +124,6 @@ export class AuthService implements OnModuleDestroy {
 
   private async revoked(userId: string, version: number) {
     await this.known.invalidate(userId);
-    this.broadcaster.use.sessionsRevoked(userId, version);
+    await this.broadcaster.use.sessionsRevoked(userId, version);
   }
 }

@@ -132,7 +132,7 @@ export class ChannelsService implements OnModuleDestroy {
     }
     if (before.visibility === 'public' && channel.visibility === 'private') {
       const members = await this.db.membership.findMany({ where: { channelId }, select: { userId: true } });
-      this.broadcaster.use.channelMadePrivate(channelId, members.map((m) => m.userId));
+      await this.broadcaster.use.channelMadePrivate(channelId, members.map((m) => m.userId));
     }
     return toChannelDto(channel);
   }
@@ -142,7 +142,7 @@ export class ChannelsService implements OnModuleDestroy {
     // deleteMany: a concurrent delete of the same channel is not an error.
     await this.db.channel.deleteMany({ where: { id: channelId } });
     await this.readAccess.invalidate(channelId);
-    this.broadcaster.use.channelDeleted(channelId);
+    await this.broadcaster.use.channelDeleted(channelId);
   }
 
   async addMember(channelId: string, username: string, user: UserRef): Promise<{ membership: MembershipDto; created: boolean }> {
@@ -179,7 +179,7 @@ export class ChannelsService implements OnModuleDestroy {
     if (count === 0) throw notFound('member');
     await this.readAccess.invalidate(channelId);
     if (channel.visibility === 'private') {
-      this.broadcaster.use.accessRevoked(channelId, [userId], self ? 'left' : 'removed');
+      await this.broadcaster.use.accessRevoked(channelId, [userId], self ? 'left' : 'removed');
     }
   }
 }

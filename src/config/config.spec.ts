@@ -62,4 +62,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RATE_REST_PER_USER: '100 per second' })).toThrow(/RATE_REST_PER_USER: expected points\/window/);
     expect(() => loadConfig({ RATE_TYPING_PER_SOCKET: '0/5s' })).toThrow(/RATE_TYPING_PER_SOCKET: points and window must be positive/);
   });
+
+  it('refuses fault switches outside the test or bench harness, names an unknown one, and turns none on by default', () => {
+    expect(loadConfig({}).FAULTS).toEqual({ exitAfterStore: false, stallFanout: false, stallAdapter: false, busLagMs: 0, subscribeDelayMs: 0, requestDelayMs: 0 });
+    expect(() => loadConfig({ FAULTS: 'exit-after-store' })).toThrow(/FAULTS: fault switches run only under the test or bench harness/);
+    const faults = loadConfig({ FAULTS: 'exit-after-store, subscribe-delay=400,bus-lag=30', CROSSWIRE_HARNESS: 'test' }).FAULTS;
+    expect(faults).toMatchObject({ exitAfterStore: true, subscribeDelayMs: 400, busLagMs: 30, stallFanout: false });
+    expect(() => loadConfig({ FAULTS: 'exit-after-stor', CROSSWIRE_HARNESS: 'test' })).toThrow(/unknown fault 'exit-after-stor'/);
+    expect(() => loadConfig({ FAULTS: 'subscribe-delay', CROSSWIRE_HARNESS: 'bench' })).toThrow(/unknown fault 'subscribe-delay'/);
+    expect(() => loadConfig({ CROSSWIRE_HARNESS: 'production' })).toThrow(/CROSSWIRE_HARNESS/);
+  });
+
+  it('keeps a subscribe ack within half of a socket send buffer', () => {
+    expect(loadConfig({}).SUBSCRIBE_ACK_MAX_BYTES).toBe(262_144);
+    expect(() => loadConfig({ SOCKET_BUFFER_MAX_BYTES: '262144', SUBSCRIBE_ACK_MAX_BYTES: '262144' })).toThrow(/SUBSCRIBE_ACK_MAX_BYTES: must be at most half/);
+  });
 });

@@ -42,6 +42,40 @@ const rate = (def: string) =>
 
 export type Rate = { points: number; seconds: number };
 
+/** Test-only fault switches (FAULTS); all off in a deployment. */
+export interface FaultSwitches {
+  /** `exit-after-store`: exit (code 70) right after a message is stored, before any fan-out. */
+  exitAfterStore: boolean;
+  /** `stall-fanout`: stop reading the Redis bus connection once it is ready (fan-out stuck while Redis answers). */
+  stallFanout: boolean;
+  /** `stall-adapter`: stop reading the Socket.IO adapter's Redis subscriber connection once it is ready. */
+  stallAdapter: boolean;
+  /** `bus-lag=MS`: handle every frame of the bus connection MS late, in arrival order (a lagging subscriber connection). */
+  busLagMs: number;
+  /** `subscribe-delay=MS`: hold every channel:subscribe MS after its access check. */
+  subscribeDelayMs: number;
+  /** `request-delay=MS`: hold every /api request MS before it is handled. */
+  requestDelayMs: number;
+}
+
+export const NO_FAULTS: FaultSwitches = Object.freeze({ exitAfterStore: false, stallFanout: false, stallAdapter: false, busLagMs: 0, subscribeDelayMs: 0, requestDelayMs: 0 });
+
+const FAULT_FLAGS = { 'exit-after-store': 'exitAfterStore', 'stall-fanout': 'stallFanout', 'stall-adapter': 'stallAdapter' } as const;
+const FAULT_DELAYS = { 'bus-lag': 'busLagMs', 'subscribe-delay': 'subscribeDelayMs', 'request-delay': 'requestDelayMs' } as const;
+
+function parseFaults(v: string | undefined, ctx: z.RefinementCtx): FaultSwitches {
+  const items = (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (items.length === 0) return NO_FAULTS;
+  const out: Record<string, boolean | number> = { ...NO_FAULTS };
+  for (const item of items) {
+    const [name, value] = item.split('=', 2) as [string, string | undefined];
+    if (name in FAULT_FLAGS && value === undefined) out[FAULT_FLAGS[name as keyof typeof FAULT_FLAGS]] = true;
+    else if (name in FAULT_DELAYS && value !== undefined && /^\d{1,6}$/.test(value)) out[FAULT_DELAYS[name as keyof typeof FAULT_DELAYS]] = Number(value);
+    else ctx.addIssue({ code: 'custom', message: `unknown fault '${item}' (known: ${[...Object.keys(FAULT_FLAGS), ...Object.keys(FAULT_DELAYS).map((d) => `${d}=MS`)].join(', ')})` });
+  }
+  return Object.freeze(out) as unknown as FaultSwitches;
+}
+
 const schema = z.object({
   PORT: int(3000, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
@@ -102,6 +136,13 @@ const schema = z.object({
   // A socket's send buffer (engine.io's queue plus the WebSocket's unsent bytes) past this closes its
   // transport: a client that stops reading costs at most this much, and the client resumes with sinceSeq.
   SOCKET_BUFFER_MAX_BYTES: int(2_097_152, 65_536, 268_435_456),
+  /**
+   * Bytes of messages one subscribe ack's `missed` may carry (each counted as its body's JSON plus a
+   * 320-byte envelope), at most half of SOCKET_BUFFER_MAX_BYTES so an ack and the live messages behind it
+   * fit in a socket's send buffer. Past it the ack says hasMore and the client asks again from its head;
+   * one message is always carried, however large. Default 256 KiB.
+   */
+  SUBSCRIBE_ACK_MAX_BYTES: int(262_144, 1024, 134_217_728),
   DRAIN_MS: int(10_000),
   LEASE_TTL_MS: int(10_000, 100),
   PRESENCE_GRACE_MS: int(3_000),
@@ -120,18 +161,13 @@ const schema = z.object({
   // On shutdown, how long requests already in flight may take to finish once
   // the listener is closed, before the pools and Redis are closed under them.
   SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
-  // Test-only fault switch, off by default: exit right after storing a
-  // message, before fanning it out (the delivery promise must still hold).
-  FAULT_EXIT_AFTER_STORE: bool(false),
-  // Test-only, off by default: stop reading the Redis subscriber connection
-  // once it is ready, so this replica's fan-out is stuck while Redis answers.
-  FAULT_STALL_FANOUT: bool(false),
-  // Test-only, 0 (off) by default: hold every channel:subscribe this long after
-  // its access check, so races with disconnects and unsubscribes are deterministic.
-  FAULT_SUBSCRIBE_DELAY_MS: int(0, 0, 60_000),
-  // Test-only, 0 (off) by default: hold every /api request this long before it
-  // is handled, so a request can be in flight when a shutdown starts.
-  FAULT_REQUEST_DELAY_MS: int(0, 0, 60_000),
+  /**
+   * Set only by the test and bench harnesses (`test` | `bench`) when they start a hub: the one
+   * condition under which FAULTS is accepted. Deployments (compose, the cluster script) never set it.
+   */
+  CROSSWIRE_HARNESS: z.enum(['test', 'bench']).optional(),
+  /** Fault switches for the harness, comma-separated (src/faults/faults.ts): refused at start-up without CROSSWIRE_HARNESS. */
+  FAULTS: optionalString.transform((v, ctx) => parseFaults(v, ctx)),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -162,8 +198,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.ADMIN_TOKEN && cfg.ADMIN_TOKEN_FILE) {
     problems.push('ADMIN_TOKEN, ADMIN_TOKEN_FILE: set one, not both');
   }
+  if (cfg.FAULTS !== NO_FAULTS && !cfg.CROSSWIRE_HARNESS) {
+    problems.push('FAULTS: fault switches run only under the test or bench harness (CROSSWIRE_HARNESS), never in a deployment');
+  }
   if (cfg.SOCKET_MAX_BYTES < cfg.MESSAGE_MAX_BYTES + 1024) {
     problems.push('SOCKET_MAX_BYTES: must exceed MESSAGE_MAX_BYTES plus the envelope (1 KiB)');
+  }
+  if (cfg.SUBSCRIBE_ACK_MAX_BYTES > cfg.SOCKET_BUFFER_MAX_BYTES / 2) {
+    problems.push('SUBSCRIBE_ACK_MAX_BYTES: must be at most half of SOCKET_BUFFER_MAX_BYTES (an ack and the live messages behind it share a send buffer)');
   }
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(cfg);

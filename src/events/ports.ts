@@ -28,13 +28,18 @@ export class Port<T extends object> {
 export interface Broadcaster {
   /** A newly stored message (a replay is not announced again). */
   messageCreated(message: MessageDto): void;
-  /** Takes `userIds`' sockets out of the channel and tells them why. */
-  accessRevoked(channelId: string, userIds: string[], reason: RemovedReason): void;
+  /**
+   * Takes `userIds`' sockets out of the channel and tells them why. Like the
+   * three below, it resolves once the change is applied here and Redis took it
+   * for the other replicas (or after a bounded wait): answer the request only
+   * then, and no message published after the answer reaches those sockets.
+   */
+  accessRevoked(channelId: string, userIds: string[], reason: RemovedReason): Promise<void>;
   /** Takes every socket whose user is not in `memberIds` out of the channel. */
-  channelMadePrivate(channelId: string, memberIds: string[]): void;
-  channelDeleted(channelId: string): void;
+  channelMadePrivate(channelId: string, memberIds: string[]): Promise<void>;
+  channelDeleted(channelId: string): Promise<void>;
   /** Every socket of the user opened with a token older than `version`, on every replica, is told `session:revoked` and disconnected. */
-  sessionsRevoked(userId: string, version: number): void;
+  sessionsRevoked(userId: string, version: number): Promise<void>;
 }
 
 /** Who is online in a channel, across replicas. */

@@ -1,6 +1,5 @@
 import type { SocketQuota } from '../limits/socket-quota.js';
 import type { Server, Socket } from 'socket.io';
-import type { RemovedReason } from './events.js';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.js';
 import type { UserRef } from './dto.js';
 
@@ -16,13 +15,8 @@ export interface SocketData {
   quota?: SocketQuota;
 }
 
-/** Between replicas, through the Redis adapter's serverSideEmit (never sent to the sender). */
-export interface InterServerEvents {
-  'x:revoke': (channelId: string, userIds: string[], reason: RemovedReason) => void;
-  'x:private': (channelId: string, memberIds: string[]) => void;
-  'x:deleted': (channelId: string) => void;
-  'x:sessions': (userId: string, version: number) => void;
-}
+/** None: what replicas tell each other goes over the channels' bus (realtime/channel-bus.ts), in order with messages. */
+export type InterServerEvents = Record<string, never>;
 
 export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

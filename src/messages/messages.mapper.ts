@@ -1,24 +1,36 @@
 import type { Json, MessageDto } from '../events/dto.js';
 
-interface MessageRow {
+/** A messages row as every plain-SQL path selects it (MESSAGE_COLUMNS): seq as text, since it is a bigint. */
+export interface MessageRow {
   id: string;
-  channelId: string;
-  seq: bigint;
-  authorId: string;
-  body: unknown;
-  clientMsgId: string | null;
-  createdAt: Date;
+  channel_id: string;
+  seq: string;
+  author_id: string;
+  body: Json;
+  client_msg_id: string | null;
+  created_at: Date;
 }
 
-export const toMessageDto = (m: MessageRow): MessageDto => ({
-  id: m.id,
-  channelId: m.channelId,
-  seq: Number(m.seq),
-  authorId: m.authorId,
-  body: m.body as Json,
-  clientMsgId: m.clientMsgId,
-  createdAt: m.createdAt.toISOString(),
+/** The select list that yields a MessageRow from `messages m` (or from a RETURNING clause without the alias). */
+export const messageColumns = (alias = 'm.') =>
+  `${alias}id, ${alias}channel_id, ${alias}seq::text AS seq, ${alias}author_id, ${alias}body, ${alias}client_msg_id, ${alias}created_at`;
+
+export const toMessageDto = (r: MessageRow): MessageDto => ({
+  id: r.id,
+  channelId: r.channel_id,
+  seq: Number(r.seq),
+  authorId: r.author_id,
+  body: r.body,
+  clientMsgId: r.client_msg_id,
+  createdAt: r.created_at.toISOString(),
 });
+
+/**
+ * A message's size on the wire, for byte bounds (the subscribe ack): its body
+ * as JSON plus this much for the other fields, which is more than they take
+ * (three uuids, a seq, a 64-character clientMsgId, a timestamp, the keys).
+ */
+export const MESSAGE_ENVELOPE_BYTES = 320;
 
 /** Equality of JSON values regardless of key order (jsonb does not keep it). */
 export function sameJson(a: unknown, b: unknown): boolean {

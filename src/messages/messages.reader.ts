@@ -1,37 +1,45 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { DeliveryDb } from '../database/prisma.service.js';
-import type { Json, MessageDto, Visibility } from '../events/dto.js';
-
-interface Row {
-  id: string;
-  channel_id: string;
-  seq: string;
-  author_id: string;
-  body: Json;
-  client_msg_id: string | null;
-  created_at: Date;
-}
-
-const toDto = (r: Row): MessageDto => ({
-  id: r.id,
-  channelId: r.channel_id,
-  seq: Number(r.seq),
-  authorId: r.author_id,
-  body: r.body,
-  clientMsgId: r.client_msg_id,
-  createdAt: r.created_at.toISOString(),
-});
+import type { MessageDto, Visibility } from '../events/dto.js';
+import { MESSAGE_ENVELOPE_BYTES, type MessageRow, messageColumns, toMessageDto } from './messages.mapper.js';
 
 /** Messages with seq in (after, upTo], oldest first, at most `limit`. */
 export async function readRange(pool: pg.Pool, channelId: string, after: number, upTo: number, limit: number): Promise<MessageDto[]> {
-  const { rows } = await pool.query<Row>({
+  const { rows } = await pool.query<MessageRow>({
     name: 'message-range',
-    text: `SELECT m.id, m.channel_id, m.seq::text AS seq, m.author_id, m.body, m.client_msg_id, m.created_at
-             FROM messages m WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq LIMIT $4`,
+    text: `SELECT ${messageColumns()} FROM messages m WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq LIMIT $4`,
     values: [channelId, after, upTo, limit],
   });
-  return rows.map(toDto);
+  return rows.map(toMessageDto);
+}
+
+export interface BoundedPage {
+  items: MessageDto[];
+  /** Their size by MESSAGE_ENVELOPE_BYTES' count (the body as Postgres prints it, which is never less than JSON.stringify's). */
+  bytes: number;
+  /** Whether messages in the range were left out, by the count or by the bytes. */
+  hasMore: boolean;
+}
+
+/**
+ * As readRange, and at most `maxBytes` of them, but always the first: the
+ * cut is made in Postgres, so a page of large bodies is never read whole
+ * (a reconnect storm runs one of these per socket).
+ */
+export async function readRangeBounded(pool: pg.Pool, channelId: string, after: number, upTo: number, limit: number, maxBytes: number): Promise<BoundedPage> {
+  const { rows } = await pool.query<MessageRow & { size: number; page_rows: number }>({
+    name: 'message-range-bounded',
+    text: `WITH page AS (
+             SELECT ${messageColumns()}, octet_length(m.body::text) + $6 AS size
+               FROM messages m WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq LIMIT $4 + 1),
+           sized AS (SELECT page.*, sum(size) OVER (ORDER BY seq::bigint) AS upto, row_number() OVER (ORDER BY seq::bigint) AS n FROM page)
+           SELECT id, channel_id, seq, author_id, body, client_msg_id, created_at, size, (SELECT count(*) FROM page)::int AS page_rows
+             FROM sized WHERE (n = 1 OR upto <= $5) AND n <= $4 ORDER BY n`,
+    values: [channelId, after, upTo, limit, maxBytes, MESSAGE_ENVELOPE_BYTES],
+  });
+  const pageRows = rows[0]?.page_rows ?? 0;
+  return { items: rows.map(toMessageDto), bytes: rows.reduce((n, r) => n + r.size, 0), hasMore: rows.length < pageRows };
 }
 
 export interface ChannelHead {

@@ -10,7 +10,7 @@ import { LimitsService } from '../limits/limits.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { KeyedBatcher } from './keyed-batcher.js';
 import { type Publish, type Published, commitBatch } from './publish-batch.js';
-import { type HistoryPage, readHistory, readRange } from './messages.reader.js';
+import { type BoundedPage, type HistoryPage, readHistory, readRangeBounded } from './messages.reader.js';
 import type { HistoryQuery, PublishInput } from './messages.schemas.js';
 
 export const MISSED_LIMIT = 500;
@@ -85,11 +85,10 @@ export class MessagesService {
 
   /**
    * A subscriber's missed messages: seq in (sinceSeq, upTo], oldest first, at
-   * most `limit`, and whether more follow (plain SQL: a reconnect storm runs
-   * one of these per socket).
+   * most `limit` and `maxBytes` (but at least one), and whether more follow
+   * (plain SQL: a reconnect storm runs one of these per socket).
    */
-  async missed(channelId: string, sinceSeq: number, upTo: number, limit = MISSED_LIMIT): Promise<{ items: MessageDto[]; hasMore: boolean }> {
-    const rows = await readRange(this.db.pool, channelId, sinceSeq, upTo, limit + 1);
-    return { items: rows.slice(0, limit), hasMore: rows.length > limit };
+  missed(channelId: string, sinceSeq: number, upTo: number, maxBytes: number, limit = MISSED_LIMIT): Promise<BoundedPage> {
+    return readRangeBounded(this.db.pool, channelId, sinceSeq, upTo, limit, maxBytes);
   }
 }

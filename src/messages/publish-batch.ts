@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { conflict, notFound } from '../common/errors.js';
 import type { Json, MessageDto, UserRef } from '../events/dto.js';
-import { sameJson } from './messages.mapper.js';
+import { type MessageRow, messageColumns, sameJson, toMessageDto } from './messages.mapper.js';
 import type { PublishInput } from './messages.schemas.js';
 
 export interface Publish {
@@ -13,25 +13,6 @@ export interface Published {
   message: MessageDto;
   created: boolean;
 }
-
-interface Row {
-  id: string;
-  seq: string;
-  author_id: string;
-  body: Json;
-  client_msg_id: string | null;
-  created_at: Date;
-}
-
-const toDto = (channelId: string, r: Row): MessageDto => ({
-  id: r.id,
-  channelId,
-  seq: Number(r.seq),
-  authorId: r.author_id,
-  body: r.body,
-  clientMsgId: r.client_msg_id,
-  createdAt: r.created_at.toISOString(),
-});
 
 const replayKey = (authorId: string, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`;
 
@@ -73,13 +54,13 @@ async function decideAndWrite(client: pg.PoolClient, channelId: string, batch: P
   const keyed = batch.filter((p) => p.input.clientMsgId !== undefined);
   const stored = new Map<string, MessageDto>();
   if (keyed.length > 0) {
-    const found = await client.query<Row>(
-      `SELECT m.id, m.seq::text AS seq, m.author_id, m.body, m.client_msg_id, m.created_at FROM messages m
+    const found = await client.query<MessageRow>(
+      `SELECT ${messageColumns()} FROM messages m
         JOIN unnest($2::uuid[], $3::text[]) AS k(author_id, client_msg_id) USING (author_id, client_msg_id)
        WHERE m.channel_id = $1`,
       [channelId, keyed.map((p) => p.user.id), keyed.map((p) => p.input.clientMsgId)],
     );
-    for (const r of found.rows) stored.set(replayKey(r.author_id, r.client_msg_id!), toDto(channelId, r));
+    for (const r of found.rows) stored.set(replayKey(r.author_id, r.client_msg_id!), toMessageDto(r));
   }
 
   // Decide in arrival order; a clientMsgId repeated inside the batch is a replay of its first use.
@@ -104,14 +85,14 @@ async function decideAndWrite(client: pg.PoolClient, channelId: string, batch: P
   if (fresh.length > 0) {
     const base = Number(locked.rows[0].last_seq);
     await client.query('UPDATE channels SET last_seq = last_seq + $2 WHERE id = $1', [channelId, fresh.length]);
-    const inserted = await client.query<Row>(
+    const inserted = await client.query<MessageRow>(
       `INSERT INTO messages (id, channel_id, seq, author_id, body, client_msg_id)
        SELECT gen_random_uuid(), $1, $2::bigint + o, a, b::jsonb, c
          FROM unnest($3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS t(a, b, c, o)
-       RETURNING id, seq::text AS seq, author_id, body, client_msg_id, created_at`,
+       RETURNING ${messageColumns('')}`,
       [channelId, base, fresh.map((p) => p.user.id), fresh.map((p) => JSON.stringify(p.input.body)), fresh.map((p) => p.input.clientMsgId ?? null)],
     );
-    created = inserted.rows.map((r) => toDto(channelId, r)).sort((a, b) => a.seq - b.seq);
+    created = inserted.rows.map(toMessageDto).sort((a, b) => a.seq - b.seq);
     fresh.forEach((p, i) => {
       if (p.input.clientMsgId !== undefined) stored.set(replayKey(p.user.id, p.input.clientMsgId), created[i]);
     });

@@ -25,6 +25,8 @@ function harness(opts: { committed: number; page?: number; failReads?: number } 
       return Array.from({ length: Math.max(0, last - after) }, (_, i) => msg(after + 1 + i));
     },
     emit: (m, path) => emitted.push({ seq: m.seq, path }),
+    // Every message counts 100 bytes against a collector's bound.
+    sizeOf: () => 100,
     holdMs: HOLD_MS,
     onParked: () => stats.parked++,
     onReadFailed: () => stats.failed++,
@@ -165,12 +167,45 @@ describe('ChannelStream', () => {
     const h = harness({ committed: 4 });
     h.stream.start(1);
     h.stream.offer(msg(2), 'live');
-    const c = h.stream.collect();
+    const c = h.stream.collect(1_000, 10);
     h.stream.offer(msg(3), 'live');
     c.stop();
     h.stream.offer(msg(4), 'live');
     expect(c.from).toBe(2);
     expect(c.items.map((m) => m.seq)).toEqual([3]);
+  });
+
+  it('a collector keeps what lies above `after`, up to its bytes and its count (at least one), then says it is full', () => {
+    const h = harness({ committed: 20 });
+    h.stream.start(0);
+    const bytes = h.stream.collect(250, 10, 2);
+    const count = h.stream.collect(10_000, 3);
+    const one = h.stream.collect(50, 10);
+    for (let seq = 1; seq <= 8; seq++) h.stream.offer(msg(seq), 'live');
+    expect([bytes.items.map((m) => m.seq), bytes.sizes, bytes.full]).toEqual([[3, 4], [100, 100], true]);
+    expect([count.items.map((m) => m.seq), count.full]).toEqual([[1, 2, 3], true]);
+    expect([one.items.map((m) => m.seq), one.full]).toEqual([[1], true]);
+    const roomy = h.stream.collect(10_000, 10);
+    h.stream.offer(msg(9), 'live');
+    expect([roomy.items.map((m) => m.seq), roomy.full]).toEqual([[9], false]);
+  });
+
+  it('an own message waits for its echo, then passes in order; a late echo is read after the hold, and a repeat is dropped', async () => {
+    const h = harness({ committed: 3 });
+    h.stream.start(0);
+    h.stream.expectEcho(msg(1));
+    h.stream.expectEcho(msg(2));
+    expect(h.seqs()).toEqual([]);
+    h.stream.echo(1);
+    expect(h.seqs()).toEqual([1]);
+    // 2's echo never comes (a lost frame): the hold-back reads it, and a late echo changes nothing.
+    await jest.advanceTimersByTimeAsync(HOLD_MS);
+    expect(h.emitted).toEqual([{ seq: 1, path: 'live' }, { seq: 2, path: 'holdback' }]);
+    h.stream.echo(2);
+    h.stream.expectEcho(msg(3));
+    h.stream.echo(3);
+    h.stream.echo(3);
+    expect(h.seqs()).toEqual([1, 2, 3]);
   });
 
   it('reached(seq) resolves once seq is emitted, reading it if it does not come, and rejects when the stream stops', async () => {

@@ -7,6 +7,8 @@ export interface StreamDeps {
   read(after: number, upTo: number): Promise<MessageDto[]>;
   /** Hands a message to the channel's attached sockets; called in seq order, each seq once. */
   emit(message: MessageDto, path: DeliveryPath): void;
+  /** A message's size for the collectors' byte bound (computed once per message, and only while a subscribe collects). */
+  sizeOf(message: MessageDto): number;
   holdMs: number;
   onParked(): void;
   onReadFailed(err: unknown): void;
@@ -17,7 +19,23 @@ export interface Collector {
   /** The watermark when collecting started: `items` continue from from + 1. */
   readonly from: number;
   readonly items: MessageDto[];
+  /** items[i]'s size (StreamDeps.sizeOf). */
+  readonly sizes: number[];
+  /** Collecting stopped at the bound: messages after the last item were emitted but not kept. */
+  readonly full: boolean;
   stop(): void;
+}
+
+interface Collecting {
+  from: number;
+  /** Messages at or below this seq are not kept. */
+  after: number;
+  items: MessageDto[];
+  sizes: number[];
+  bytes: number;
+  full: boolean;
+  maxBytes: number;
+  maxItems: number;
 }
 
 /**
@@ -35,7 +53,9 @@ export class ChannelStream {
   /** Highest seq known to be committed. */
   private known = 0;
   private readonly parked = new Map<number, { message: MessageDto; path: DeliveryPath }>();
-  private readonly collectors = new Set<{ from: number; items: MessageDto[] }>();
+  private readonly collectors = new Set<Collecting>();
+  /** This replica's own messages waiting for their frame to come back from the bus (expectEcho). */
+  private readonly echoes = new Map<number, MessageDto>();
   private waiters: Array<{ seq: number; resolve: () => void; reject: (e: Error) => void }> = [];
   private timer?: NodeJS.Timeout;
   private reading = false;
@@ -58,6 +78,7 @@ export class ChannelStream {
     this.watermark = lastSeq;
     this.known = Math.max(this.known, lastSeq);
     for (const seq of this.parked.keys()) if (seq <= lastSeq) this.parked.delete(seq);
+    for (const seq of this.echoes.keys()) if (seq <= lastSeq) this.echoes.delete(seq);
     this.drain();
     this.arm();
   }
@@ -94,11 +115,44 @@ export class ChannelStream {
     void this.fill('reconcile');
   }
 
-  /** Records every message emitted from now on, for a subscribe that is reading its missed messages. */
-  collect(): Collector {
-    const c = { from: this.watermark, items: [] as MessageDto[] };
+  /**
+   * Records every message emitted from now on with seq above `after`, for a
+   * subscribe that is reading its missed messages, up to `maxBytes` and
+   * `maxItems` (at least one message): a subscribe waiting behind a busy
+   * channel holds a bounded list, and answers hasMore past it.
+   */
+  collect(maxBytes: number, maxItems: number, after = 0): Collector {
+    const c: Collecting = { from: this.watermark, after, items: [], sizes: [], bytes: 0, full: false, maxBytes, maxItems };
     this.collectors.add(c);
-    return { from: c.from, items: c.items, stop: () => this.collectors.delete(c) };
+    return {
+      from: c.from,
+      items: c.items,
+      sizes: c.sizes,
+      get full() {
+        return c.full;
+      },
+      stop: () => this.collectors.delete(c),
+    };
+  }
+
+  /**
+   * This replica's own message, stored and published on the bus: it is
+   * emitted when its frame comes back from Redis (echo), so it follows every
+   * revocation Redis took before it, as it does on the other replicas. If the
+   * frame is late the hold-back reads it.
+   */
+  expectEcho(message: MessageDto): void {
+    if (this.stopped || (this.started && message.seq <= this.watermark)) return;
+    this.echoes.set(message.seq, message);
+    this.knowCommitted(message.seq);
+  }
+
+  /** The frame of an own message came back (or the bus refused it): emit it now. */
+  echo(seq: number): void {
+    const message = this.echoes.get(seq);
+    if (!message) return;
+    this.echoes.delete(seq);
+    this.offer(message, 'live');
   }
 
   /** Resolves once `seq` has been emitted (rejects if the stream stops first). */
@@ -114,6 +168,7 @@ export class ChannelStream {
     this.stopped = true;
     clearTimeout(this.timer);
     this.parked.clear();
+    this.echoes.clear();
     this.collectors.clear();
     const waiters = this.waiters;
     this.waiters = [];
@@ -123,13 +178,29 @@ export class ChannelStream {
   private deliver(message: MessageDto, path: DeliveryPath) {
     this.watermark = message.seq;
     this.deps.emit(message, path);
-    for (const c of this.collectors) c.items.push(message);
+    if (this.echoes.size > 0) this.echoes.delete(message.seq);
+    if (this.collectors.size > 0) this.collectInto(message);
     if (this.waiters.length > 0) {
       const due = this.waiters.filter((w) => w.seq <= this.watermark);
       if (due.length > 0) {
         this.waiters = this.waiters.filter((w) => w.seq > this.watermark);
         for (const w of due) w.resolve();
       }
+    }
+  }
+
+  private collectInto(message: MessageDto) {
+    let size = -1;
+    for (const c of this.collectors) {
+      if (c.full || message.seq <= c.after) continue;
+      if (size < 0) size = this.deps.sizeOf(message);
+      if (c.items.length > 0 && (c.bytes + size > c.maxBytes || c.items.length >= c.maxItems)) {
+        c.full = true;
+        continue;
+      }
+      c.items.push(message);
+      c.sizes.push(size);
+      c.bytes += size;
     }
   }
 

@@ -3,6 +3,8 @@ import { notFound } from '../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { MessageDto } from '../events/dto.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { jsonBytes } from '../common/validation.js';
+import { MESSAGE_ENVELOPE_BYTES } from '../messages/messages.mapper.js';
 import { MessagesReader } from '../messages/messages.reader.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
@@ -31,12 +33,29 @@ export class DeliveryService implements OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}
 
-  /** A message this replica stored: to its own stream, then to the other replicas. */
+  /**
+   * A message this replica stored: to the other replicas through the bus, and
+   * to this replica's own sockets when its frame comes back (ChannelStream.expectEcho),
+   * so here too it follows every revocation Redis took before it. Without a
+   * live bus it goes to them at once: there is no order to keep with frames
+   * that are not coming.
+   */
   publish(message: MessageDto): void {
-    // Test-only fault (off by default): die after storing, before any fan-out.
-    if (this.config.FAULT_EXIT_AFTER_STORE) process.exit(70);
-    this.offer(message, 'live');
-    this.bus.publishMessage(message);
+    const stream = this.streams.get(message.channelId);
+    if (!this.bus.live) {
+      stream?.offer(message, 'live');
+      void this.bus.publishMessage(message);
+      return;
+    }
+    stream?.expectEcho(message);
+    void this.bus.publishMessage(message).then((taken) => {
+      if (!taken) this.echo(message.channelId, message.seq);
+    });
+  }
+
+  /** An own message's frame came back from the bus. */
+  echo(channelId: string, seq: number): void {
+    this.streams.get(channelId)?.echo(seq);
   }
 
   offer(message: MessageDto, path: DeliveryPath): void {
@@ -64,6 +83,7 @@ export class DeliveryService implements OnModuleDestroy {
         if (Number.isFinite(lagMs)) this.metrics.deliveryLag.observe({ path }, Math.max(0, lagMs) / 1000);
         this.metrics.socketDeliveries.inc(this.sockets.roomSize(channelId));
       },
+      sizeOf: (m) => MESSAGE_ENVELOPE_BYTES + jsonBytes(m.body),
       holdMs: this.config.HOLDBACK_MS,
       onParked: () => this.metrics.holdbacks.inc(),
       onReadFailed: (err) => {

@@ -36,11 +36,6 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
     const clients = this.clients;
     if (!clients) return;
     void clients.bus.subscribe(this.channel);
-    if (this.config.FAULT_STALL_FANOUT) {
-      const stall = () => clients.bus.stream.pause();
-      if (clients.bus.status === 'ready') stall();
-      else clients.bus.once('ready', stall);
-    }
     clients.bus.on('message', (channel: string, nonce: string) => {
       if (channel === this.channel && nonce === this.pending) {
         this.pending = undefined;

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { freePort } from '../../test/support/free-port.js';
 import { RedisProcess } from '../../test/support/redis.js';
-import { loadConfig } from '../config/config.js';
+import { NO_FAULTS, loadConfig } from '../config/config.js';
 import { JsonLogger } from '../logging/logger.js';
 import { ChannelBus } from './channel-bus.js';
 import { PresenceStore } from './presence-store.js';
@@ -136,7 +136,7 @@ describe('PresenceService views on a real Redis', () => {
   };
 
   /** A replica's presence: its own connections, and the events its sockets of channel c1 would hear. */
-  const replica = async (instance: string) => {
+  const replica = async (instance: string, storeFor?: (pub: Redis, instance: string) => PresenceStore) => {
     const presence = new PresenceService(loadConfig({ LEASE_TTL_MS: '400', PRESENCE_GRACE_MS: '0' }), new JsonLogger('t', 'silent'));
     services.push(presence);
     const events: string[] = [];
@@ -150,10 +150,11 @@ describe('PresenceService views on a real Redis', () => {
     topics.on('error', () => undefined);
     clients.push(topics);
     await Promise.all([new Promise((r) => pub.once('ready', r)), new Promise((r) => topics.once('ready', r))]);
-    presence.connect(pub, topics, instance);
+    presence.connect(pub, topics, instance, storeFor?.(pub, instance));
     // The channel's topic, as a replica with subscribers of c1 holds it.
-    const bus = new ChannelBus({ pub, bus: topics } as unknown as RedisClients, instance);
-    bus.listen({ message: () => undefined, typing: () => undefined, presence: (c) => presence.applyChange(c) });
+    const bus = new ChannelBus({ pub, bus: topics } as unknown as RedisClients, instance, NO_FAULTS);
+    const ignore = () => undefined;
+    bus.listen({ message: ignore, echo: ignore, typing: ignore, revoked: ignore, madePrivate: ignore, deleted: ignore, sessionsRevoked: ignore, presence: (ch, p) => presence.applyFrame(ch, p) });
     await bus.join('c1');
     await presence.watch('c1');
     /** Resolves once `what` has been announced `times` times. */
@@ -162,7 +163,17 @@ describe('PresenceService views on a real Redis', () => {
         const check = () => (events.filter((e) => e === what).length >= times ? ok() : waiters.push(check));
         check();
       });
-    return { presence, events, until };
+    /** Resolves once every frame published on c1's topic so far has been handled by this replica's bus. */
+    const caughtUp = async () => {
+      const nonce = `probe-${Math.random()}`;
+      const seen = new Promise<void>((ok) => {
+        const on = (_t: string, text: string) => text === nonce && (topics.off('message', on), ok());
+        topics.on('message', on);
+      });
+      await pub.publish('crosswire:ch:c1', nonce);
+      await seen;
+    };
+    return { presence, events, until, caughtUp };
   };
 
   it('a leave made while Redis was unreachable (data kept) is announced once, and released when Redis is back', async () => {
@@ -221,5 +232,33 @@ describe('PresenceService views on a real Redis', () => {
     await b.until('left alice');
     await b.until('joined alice', 2);
     expect(b.events).toEqual(['joined alice', 'left alice', 'joined alice']);
+  });
+
+  it('a change that arrives while converge reads is applied over the read, not undone by it (a delayed read)', async () => {
+    let readDone!: () => void;
+    const read = new Promise<void>((r) => (readDone = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // converge's read completes, then is held: what arrives meanwhile is newer than what was read.
+    const a = await replica('inst-a', (pub, inst) => new (class extends PresenceStore {
+      override async onlineIn(ids: string[]) {
+        const users = await super.onlineIn(ids);
+        readDone();
+        await gate;
+        return users;
+      }
+    })(pub, inst));
+    a.presence.join('c1', alice, 's1');
+    await a.until('joined alice');
+    const converging = a.presence.converge();
+    await read;
+    const conn = connection();
+    await new Promise((r) => conn.once('ready', r));
+    expect(await new PresenceStore(conn, 'inst-b').join('c1', bob)).toBe(true);
+    await a.caughtUp();
+    release();
+    await converging;
+    expect(a.events).toEqual(['joined alice', 'joined bob']);
+    expect(a.presence.list('c1').map((u) => u.username).sort()).toEqual(['alice', 'bob']);
   });
 });

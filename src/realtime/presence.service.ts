@@ -6,7 +6,7 @@ import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { Redis } from 'ioredis';
 import { type OneOrMany, add, has, members, remove } from './one-or-many.js';
-import { type PresenceChange, PresenceStore } from './presence-store.js';
+import { type PresenceChange, PresenceStore, parsePresenceFrame } from './presence-store.js';
 
 /** Emits to this replica's sockets attached to the channel, except the user's own. */
 export type PresenceEmit = (event: 'presence:joined' | 'presence:left', channelId: string, user: UserRef) => void;
@@ -72,8 +72,8 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
    * missed something. The published changes come in through applyChange
    * (ChannelBus).
    */
-  connect(pub: Redis, bus: Redis, instanceId: string) {
-    const store = (this.store = new PresenceStore(pub, instanceId));
+  connect(pub: Redis, bus: Redis, instanceId: string, store = new PresenceStore(pub, instanceId)) {
+    this.store = store;
     pub.on('ready', () => this.reconnected());
     // Changes published while the topics' connection was away are lost to it.
     bus.on('ready', () => this.scheduleConverge());
@@ -155,6 +155,12 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     return [...(this.views.get(channelId)?.users.values() ?? [])];
   }
 
+  /** A presence frame from a channel's topic (published by the store's scripts). */
+  applyFrame(channelId: string, payload: string): void {
+    const change = parsePresenceFrame(channelId, payload);
+    if (change) this.applyChange(change);
+  }
+
   /** A change published by the store, or made here while it is unreachable. */
   applyChange(c: PresenceChange): void {
     const view = this.views.get(c.channelId);
@@ -215,21 +221,37 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     this.convergeTimer.unref();
   }
 
-  private async converge() {
+  /**
+   * Re-reads every view and announces the differences. Changes that arrive
+   * while the read is out are held (as watch() does) and replayed over what
+   * was read: applied at once, a change newer than the read would be undone
+   * by it and announced backwards.
+   */
+  async converge(): Promise<void> {
     const store = this.store;
     if (!store?.ready) return;
-    const ids = [...this.views].filter(([, v]) => !v.pending).map(([id]) => id);
-    if (ids.length === 0) return;
-    const read = await store.onlineIn(ids);
-    let changed = 0;
-    for (const [channelId, users] of read) {
-      const view = this.views.get(channelId);
-      if (!view || view.pending) continue;
-      const now = new Map(users.map((u) => [u.id, u]));
-      for (const [id, user] of view.users) if (!now.has(id)) (changed++, this.applyTo(view, { kind: 'left', channelId, user }, true));
-      for (const user of now.values()) if (!view.users.has(user.id)) (changed++, this.applyTo(view, { kind: 'joined', channelId, user }, true));
+    const reading = [...this.views].filter(([, v]) => !v.pending);
+    if (reading.length === 0) return;
+    for (const [, view] of reading) view.pending = [];
+    let read: Map<string, UserRef[]> | undefined;
+    try {
+      read = await store.onlineIn(reading.map(([id]) => id));
+    } finally {
+      let changed = 0;
+      for (const [channelId, view] of reading) {
+        const held = view.pending ?? [];
+        view.pending = undefined;
+        if (this.views.get(channelId) !== view) continue;
+        const users = read?.get(channelId);
+        if (users) {
+          const now = new Map(users.map((u) => [u.id, u]));
+          for (const [id, user] of view.users) if (!now.has(id)) (changed++, this.applyTo(view, { kind: 'left', channelId, user }, true));
+          for (const user of now.values()) if (!view.users.has(user.id)) (changed++, this.applyTo(view, { kind: 'joined', channelId, user }, true));
+        }
+        for (const c of held) this.applyTo(view, c, true);
+      }
+      if (changed) this.logger.event('info', 'presence converged', { channels: reading.length, changes: changed });
     }
-    if (changed) this.logger.event('info', 'presence converged', { channels: ids.length, changes: changed });
   }
 
   /**

@@ -45,16 +45,19 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   afterInit(io: TypedServer) {
-    this.sockets.attach(io, !!this.redis);
-    this.subscriptions.listen();
-    io.on('x:sessions', (userId, version) => this.sockets.endSessions(userId, version));
+    this.sockets.attach(io);
     // Presence and typing never go to the user's own sockets.
     const others = (channelId: string, userId: string) => this.presence.socketsOf(channelId, userId);
     this.presence.onEmit((event, channelId, user) => this.sockets.toChannel(channelId, event, { channelId, user }, others(channelId, user.id)));
     this.bus.listen({
       message: (m) => this.delivery.offer(m, 'live'),
+      echo: (channelId, seq) => this.delivery.echo(channelId, seq),
       typing: (channelId, user) => this.sockets.toChannel(channelId, 'typing', { channelId, user }, others(channelId, user.id), true),
-      presence: (change) => this.presence.applyChange(change),
+      presence: (channelId, payload) => this.presence.applyFrame(channelId, payload),
+      revoked: (channelId, userIds, reason) => this.subscriptions.revokeHere(channelId, userIds, reason),
+      madePrivate: (channelId, memberIds) => this.subscriptions.privateHere(channelId, memberIds),
+      deleted: (channelId) => this.subscriptions.deletedHere(channelId),
+      sessionsRevoked: (userId, version) => this.sockets.endSessions(userId, version),
     });
     const redis = this.redis;
     if (redis) {

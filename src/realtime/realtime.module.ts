@@ -2,6 +2,7 @@ import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { ChannelsModule } from '../channels/channels.module.js';
 import { EventsModule } from '../events/events.module.js';
+import { FaultsModule } from '../faults/faults.module.js';
 import { BROADCASTER, type Broadcaster, FANOUT_HEALTH, type FanoutHealth, PRESENCE_READER, type Port, type PresenceReader } from '../events/ports.js';
 import { LimitsModule } from '../limits/limits.module.js';
 import { MessagesModule } from '../messages/messages.module.js';
@@ -23,7 +24,7 @@ import { SubscriptionsGateway } from './subscriptions.gateway.js';
  * binds the ports they call (EventsModule) at start-up; no feature imports it.
  */
 @Module({
-  imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule, RedisModule, LimitsModule],
+  imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule, RedisModule, LimitsModule, FaultsModule],
   providers: [
     SocketServer,
     ChannelBus,
@@ -48,10 +49,11 @@ export class RealtimeModule implements OnModuleInit {
     private readonly presence: PresenceService,
     private readonly sockets: SocketServer,
     private readonly fanout: FanoutHealthService,
+    private readonly bus: ChannelBus,
   ) {}
 
   onModuleInit() {
-    this.broadcaster.bind(new RealtimeBroadcaster(this.delivery, this.subscriptions, this.sockets));
+    this.broadcaster.bind(new RealtimeBroadcaster(this.delivery, this.subscriptions, this.sockets, this.bus));
     this.presenceReader.bind(this.presence);
     this.fanoutHealth.bind(this.fanout);
   }

@@ -57,7 +57,7 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
       calls.deleted.push(id);
       delivery.untrack(id);
     },
-    localUsers: (id: string) => localUsers.get(id) ?? [],
+    usersHere: (id: string) => localUsers.get(id) ?? [],
     revokeHere: (id: string, users: string[]) => calls.revoked.push([id, users]),
   } as unknown as SubscriptionService;
   const channelsService = {

@@ -77,7 +77,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         continue;
       }
       if (head.visibility === 'private') {
-        const here = this.subscriptions.localUsers(channelId);
+        const here = this.subscriptions.usersHere(channelId);
         const members = await this.channels.membersAmong(channelId, here);
         this.subscriptions.revokeHere(channelId, here.filter((u) => !members.has(u)), 'removed');
       }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { type ServerEvent, type ServerEventPayload, channelRoom } from '../events/events.js';
-import type { InterServerEvents, TypedServer, TypedSocket } from '../events/sockets.js';
+import type { TypedServer, TypedSocket } from '../events/sockets.js';
 
 /**
  * This replica's Socket.IO server, once the gateway has it. The realtime
@@ -10,14 +10,11 @@ import type { InterServerEvents, TypedServer, TypedSocket } from '../events/sock
 @Injectable()
 export class SocketServer {
   private server?: TypedServer;
-  /** Whether other replicas exist to hear serverSideEmit (REDIS_URL set). */
-  private clustered = false;
 
   constructor(private readonly metrics: MetricsService) {}
 
-  attach(io: TypedServer, clustered: boolean) {
+  attach(io: TypedServer) {
     this.server = io;
-    this.clustered = clustered;
   }
 
   get io(): TypedServer | undefined {
@@ -39,12 +36,6 @@ export class SocketServer {
   /** Sockets attached to the channel here. */
   roomSize(channelId: string): number {
     return this.server?.of('/').adapter.rooms.get(channelRoom(channelId))?.size ?? 0;
-  }
-
-  /** Through the adapter to the other replicas (never back to this one); a loss is repaired by the tick. */
-  toOthers<E extends keyof InterServerEvents>(event: E, ...args: Parameters<InterServerEvents[E]>) {
-    if (!this.clustered || !this.server) return;
-    (this.server.serverSideEmit as (ev: string, ...a: unknown[]) => boolean)(event, ...args);
   }
 
   /**
@@ -73,6 +64,15 @@ export class SocketServer {
       if (seen === undefined || data.tokenVersion < seen) oldest.set(data.user.id, data.tokenVersion);
     }
     return oldest;
+  }
+
+  /**
+   * Closes the socket's transport, not its session: the client sees
+   * `transport close`, reconnects by itself and resumes with sinceSeq
+   * (CONTRACT §5), as after a lost connection.
+   */
+  closeTransport(socket: TypedSocket): void {
+    socket.conn.close();
   }
 
   socket(id: string): TypedSocket | undefined {

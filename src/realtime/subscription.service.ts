@@ -1,16 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChannelsService } from '../channels/channels.service.js';
 import { badRequest, notFound } from '../common/errors.js';
 import { toAppError, unavailable } from '../common/unavailable.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { ChannelDto, UserRef } from '../events/dto.js';
+import { APP_CONFIG, type AppConfig, type FaultSwitches } from '../config/config.js';
+import type { ChannelDto, MessageDto, UserRef } from '../events/dto.js';
 import { type RemovedReason, type SubscribeResult, channelRoom } from '../events/events.js';
 import type { TypedSocket } from '../events/sockets.js';
+import { FAULTS } from '../faults/faults.module.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
-import type { ChannelStream } from './channel-stream.js';
+import type { ChannelStream, Collector } from './channel-stream.js';
 import { DeliveryService } from './delivery.service.js';
 import { PresenceService } from './presence.service.js';
 import { SocketServer } from './socket-server.js';
@@ -19,6 +21,8 @@ import { SocketServer } from './socket-server.js';
 interface Tracking {
   refs: number;
   ready: Promise<void>;
+  /** The `epoch` when its topic was confirmed: an access check made before then may have missed a revocation. */
+  readyAt: number;
   stream?: ChannelStream;
   /** The room's name, one string for all its sockets. */
   room: string;
@@ -34,10 +38,19 @@ interface Sub {
 
 type Notice = RemovedReason | 'deleted';
 
+/** One subscribe from its arrival to its ack: it holds a slot of the socket's cap, and a revocation marks it. */
+interface Pending {
+  socket: TypedSocket;
+  channelId: string;
+  /** Whether it holds a slot of the cap (a subscribe over the cap holds none: it is about to be refused). */
+  slot: boolean;
+  revoked?: Notice;
+}
+
 /** A stream reads what it lacks every HOLDBACK_MS; past this, Postgres is taken to be unreachable. */
 const REACH_TIMEOUT_MS = 10_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** At most this many messages in one ack's `missed`. */
+const MISSED_MAX = 500;
 
 /**
  * The subscription protocol, end to end: subscribe, unsubscribe, disconnect
@@ -46,16 +59,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * collects what it emits meanwhile, then in one synchronous step acks
  * (sinceSeq, head] and attaches the socket: live delivery continues at
  * head + 1, with nothing skipped or repeated.
+ *
+ * Revocations take effect synchronously, at the point of the bus's order
+ * (ChannelBus) where they arrive: attached sockets leave the room at once,
+ * and a subscribe in progress is marked and answered NOT_FOUND, so neither
+ * gets a message published after the revocation was answered.
  */
 @Injectable()
 export class SubscriptionService {
   /** Per socket its subscription, or a map of them by channel once it has two. */
   private readonly bySocket = new Map<string, Sub | Map<string, Sub>>();
   private readonly byChannel = new Map<string, Map<string, Sub>>();
-  /** Sockets with a subscribe in progress, per channel: an eviction must wait for them too. */
-  private readonly inFlight = new Map<string, Map<string, TypedSocket>>();
+  /** Subscribes in progress, per channel (for revocations) and per socket (for the cap). */
+  private readonly pendingByChannel = new Map<string, Set<Pending>>();
+  private readonly pendingBySocket = new Map<string, Set<Pending>>();
   private readonly tracking = new Map<string, Tracking>();
   private readonly queues = new Map<string, Promise<void>>();
+  /** Counts topic confirmations, to order them against access checks (Tracking.readyAt). */
+  private epoch = 0;
 
   constructor(
     private readonly channels: ChannelsService,
@@ -66,31 +87,26 @@ export class SubscriptionService {
     private readonly sockets: SocketServer,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FAULTS) private readonly faults: FaultSwitches,
     private readonly limits: LimitsService,
   ) {}
 
-  /** Listens to the other replicas' revocations. */
-  listen() {
-    const io = this.sockets.io;
-    io?.on('x:revoke', (channelId, userIds, reason) => this.revokeHere(channelId, userIds, reason));
-    io?.on('x:private', (channelId, memberIds) => this.privateHere(channelId, memberIds));
-    io?.on('x:deleted', (channelId) => this.deletedHere(channelId));
-  }
-
-  /** `reply` is called with the ack's content at the instant the socket is attached, before any live message. */
+  /**
+   * `reply` is called with the ack's content at the instant the socket is
+   * attached, before any live message. The socket's cap is reserved here,
+   * before any await, so concurrent subscribes cannot overrun it; its other
+   * limits are checked in turn with the socket's steps on the channel, so an
+   * unsubscribe sent after the subscribe is still answered after it.
+   */
   subscribe(socket: TypedSocket, channelId: string, sinceSeq: number | undefined, reply: (r: SubscribeResult) => void): Promise<void> {
-    const inFlight = this.inFlight.get(channelId) ?? new Map<string, TypedSocket>();
-    this.inFlight.set(channelId, inFlight.set(socket.id, socket));
-    // The limits are checked in turn with the socket's other steps on the channel, so an unsubscribe sent after still comes after.
+    const slots = this.slotsUsed(socket, channelId);
+    const pending: Pending = { socket, channelId, slot: slots < this.config.SUBSCRIPTIONS_PER_SOCKET };
+    this.addPending(pending);
     const step = async () => {
-      const mine = this.bySocket.get(socket.id);
-      this.limits.subscribeAttempt((socket.data.quota ??= {}), this.get(socket, channelId) ? 0 : mine instanceof Map ? mine.size : mine ? 1 : 0);
-      await this.doSubscribe(socket, channelId, sinceSeq, reply);
+      this.limits.subscribeAttempt((socket.data.quota ??= {}), slots);
+      await this.doSubscribe(pending, sinceSeq, reply);
     };
-    return this.serialize(socket, channelId, step).finally(() => {
-      inFlight.delete(socket.id);
-      if (inFlight.size === 0 && this.inFlight.get(channelId) === inFlight) this.inFlight.delete(channelId);
-    });
+    return this.serialize(socket, channelId, step).finally(() => this.removePending(pending));
   }
 
   unsubscribe(socket: TypedSocket, channelId: string): Promise<void> {
@@ -102,8 +118,7 @@ export class SubscriptionService {
 
   /** Called on `disconnecting`: subscribes in progress see the socket gone and stop. */
   disconnected(socket: TypedSocket): void {
-    const mine = this.bySocket.get(socket.id);
-    for (const sub of mine instanceof Map ? [...mine.values()] : mine ? [mine] : []) this.end(sub);
+    for (const sub of this.subsOf(socket)) this.end(sub);
   }
 
   isSubscribed(socket: TypedSocket, channelId: string): boolean {
@@ -111,7 +126,7 @@ export class SubscriptionService {
   }
 
   /** Users with a subscription here. */
-  localUsers(channelId: string): string[] {
+  usersHere(channelId: string): string[] {
     return [...new Set([...(this.byChannel.get(channelId)?.values() ?? [])].map((s) => s.socket.data.user.id))];
   }
 
@@ -151,20 +166,16 @@ export class SubscriptionService {
     this.evict(channelId, () => true, 'deleted');
   }
 
-  private async doSubscribe(socket: TypedSocket, channelId: string, sinceSeq: number | undefined, reply: (r: SubscribeResult) => void) {
+  private async doSubscribe(pending: Pending, sinceSeq: number | undefined, reply: (r: SubscribeResult) => void) {
+    const { socket, channelId } = pending;
     if (!socket.connected) return this.abandoned();
     const user = socket.data.user;
     const existing = this.get(socket, channelId);
-    let channel: ChannelDto;
-    try {
-      channel = await this.channels.get(channelId, user);
-    } catch (e) {
-      // Access gone ends the subscription; Postgres unreachable revokes nothing.
-      if (existing && socket.connected && toAppError(e).code === 'NOT_FOUND') this.end(existing, 'removed', 0);
-      throw e;
-    }
-    if (this.config.FAULT_SUBSCRIBE_DELAY_MS > 0) await sleep(this.config.FAULT_SUBSCRIBE_DELAY_MS);
+    const checkedAt = this.epoch;
+    const channel = await this.checkAccess(channelId, user, existing);
+    if (this.faults.subscribeDelayMs > 0) await sleep(this.faults.subscribeDelayMs);
     if (!socket.connected) return this.abandoned();
+    this.refuseIfRevoked(pending);
     if (sinceSeq !== undefined && sinceSeq > channel.lastSeq) {
       throw badRequest('sinceSeq is ahead of the channel', [{ field: 'sinceSeq', reason: `must be at most the channel's lastSeq (${channel.lastSeq})` }]);
     }
@@ -174,40 +185,87 @@ export class SubscriptionService {
     let settled = false;
     // While this subscribe reads, live messages go to the collector, not to the socket.
     if (existing && wasAttached) this.detach(existing);
-    const collector = stream.collect();
+    const budget = this.config.SUBSCRIBE_ACK_MAX_BYTES;
+    // Kept: what the ack may carry (past sinceSeq), or everything if a failed renewal must replay it.
+    const collector = stream.collect(budget, MISSED_MAX, wasAttached ? 0 : (sinceSeq ?? Infinity));
     try {
+      // The topic was confirmed after the access check began: a revocation published in between
+      // reached no frame here, but it is committed, so checking again sees it.
+      if (tracking.readyAt > checkedAt) await this.checkAccess(channelId, user, existing);
       if (!socket.connected) return this.abandoned();
+      this.refuseIfRevoked(pending);
       if (stream.isStopped) throw notFound('channel');
       const page = sinceSeq !== undefined && sinceSeq < collector.from
-        ? await this.messages.missed(channelId, sinceSeq, collector.from)
-        : { items: [], hasMore: false };
+        ? await this.messages.missed(channelId, sinceSeq, collector.from, budget, MISSED_MAX)
+        : { items: [], bytes: 0, hasMore: false };
       if (!socket.connected) return this.abandoned();
+      this.refuseIfRevoked(pending);
       if (stream.isStopped) throw notFound('channel');
-      if (page.hasMore) {
-        // Not attached: the client pages, then subscribes again from the page's end.
-        if (!existing) this.add(socket, channelId, tracking);
-        settled = true;
-        reply({ channel, presence: this.presenceFor(channelId, user), missed: page.items, hasMore: true, head: page.items[page.items.length - 1].seq });
-        return;
-      }
-      if (sinceSeq !== undefined && stream.head < sinceSeq) await this.reached(stream, sinceSeq);
+      if (!page.hasMore && sinceSeq !== undefined && stream.head < sinceSeq) await this.reached(stream, sinceSeq);
       if (!socket.connected) return this.abandoned();
+      this.refuseIfRevoked(pending);
       // The seam, in one synchronous step: missed is (sinceSeq, head], live continues at head + 1.
-      const head = stream.head;
-      const missed = sinceSeq === undefined ? [] : [...page.items, ...collector.items.filter((m) => m.seq > sinceSeq)];
+      const cut = page.hasMore ? undefined : this.fit(collector, sinceSeq, budget - page.bytes, MISSED_MAX - page.items.length, page.items.length === 0);
+      const missed = cut ? [...page.items, ...cut.items] : page.items;
       const sub = existing ?? this.add(socket, channelId, tracking);
       settled = true;
+      if (page.hasMore || cut?.hasMore) {
+        // Not attached: the client asks again from the ack's head (or pages over REST first).
+        reply({ channel, presence: this.presenceFor(channelId, user), missed, hasMore: true, head: missed[missed.length - 1].seq });
+        return;
+      }
+      const head = stream.head;
       reply({ channel: { ...channel, lastSeq: Math.max(channel.lastSeq, head) }, presence: this.presenceFor(channelId, user), missed, hasMore: false, head });
       this.attach(sub);
     } finally {
       collector.stop();
       if (!settled && existing && wasAttached && socket.connected && this.get(socket, channelId) === existing) {
         // A failed re-subscribe keeps the subscription whole: what it collected, then live again.
-        for (const m of collector.items) socket.emit('message:created', m);
-        this.attach(existing);
+        // Only a complete collection can be replayed; past the bound the socket is out of step: its
+        // transport is closed, and the client resumes with sinceSeq as after any lost connection.
+        if (collector.full) this.sockets.closeTransport(socket);
+        else {
+          for (const m of collector.items) socket.emit('message:created', m);
+          this.attach(existing);
+        }
       }
       if (!settled && !existing) this.release(channelId, tracking);
     }
+  }
+
+  /** Access, from Postgres every time; gone access ends a subscription being renewed (Postgres unreachable revokes nothing). */
+  private async checkAccess(channelId: string, user: UserRef, existing: Sub | undefined): Promise<ChannelDto> {
+    try {
+      return await this.channels.get(channelId, user);
+    } catch (e) {
+      if (existing && existing.socket.connected && toAppError(e).code === 'NOT_FOUND') this.end(existing, 'removed', 0);
+      throw e;
+    }
+  }
+
+  /** A revocation arrived while this subscribe was under way: it ended any subscription already; the subscribe is refused. */
+  private refuseIfRevoked(pending: Pending) {
+    if (pending.revoked) throw notFound('channel');
+  }
+
+  /**
+   * What the stream emitted while the subscribe read, past sinceSeq, within
+   * the bytes and count left (`atLeastOne`: the ack has no message yet, so
+   * the first is kept whatever its size). hasMore when something was left out.
+   */
+  private fit(collector: Collector, sinceSeq: number | undefined, bytesLeft: number, countLeft: number, atLeastOne: boolean): { items: MessageDto[]; hasMore: boolean } {
+    if (sinceSeq === undefined) return { items: [], hasMore: false };
+    // Items at or below sinceSeq are there only when a renewal kept everything (collect's `after`).
+    const items: MessageDto[] = [];
+    for (let i = 0; i < collector.items.length; i++) {
+      const m = collector.items[i];
+      if (m.seq <= sinceSeq) continue;
+      const size = collector.sizes[i];
+      if (items.length >= countLeft || (size > bytesLeft && !(atLeastOne && items.length === 0))) return { items, hasMore: true };
+      items.push(m);
+      bytesLeft -= size;
+    }
+    return { items, hasMore: collector.full };
   }
 
   /** The socket left mid-subscribe: nothing attached, nothing to ack; counted so it can be seen. */
@@ -236,11 +294,14 @@ export class SubscriptionService {
   private async hold(channelId: string): Promise<Tracking> {
     let t = this.tracking.get(channelId);
     if (!t) {
-      const created: Tracking = { refs: 0, ready: Promise.resolve(), room: channelRoom(channelId) };
+      const created: Tracking = { refs: 0, ready: Promise.resolve(), readyAt: Infinity, room: channelRoom(channelId) };
       // The topic first: what is published after the head and the presence view are read must arrive here.
       created.ready = this.bus
         .join(channelId)
-        .then(() => Promise.all([this.delivery.track(channelId), this.presence.watch(channelId)]))
+        .then(() => {
+          created.readyAt = ++this.epoch;
+          return Promise.all([this.delivery.track(channelId), this.presence.watch(channelId)]);
+        })
         .then(([stream]) => {
           created.stream = stream;
         });
@@ -310,17 +371,48 @@ export class SubscriptionService {
     this.release(channelId, sub.tracking);
   }
 
-  /** Queued behind any subscribe in progress, so one that checked access just before the change ends evicted too. */
+  /**
+   * At once, not queued behind the socket's steps: a frame that follows the
+   * revocation on the bus may be emitted in the same tick. Subscriptions end;
+   * subscribes in progress are marked (their ack will be NOT_FOUND).
+   */
   private evict(channelId: string, which: (userId: string) => boolean, notice: Notice) {
-    const sockets = new Map<string, TypedSocket>(this.inFlight.get(channelId));
-    for (const sub of this.byChannel.get(channelId)?.values() ?? []) sockets.set(sub.socket.id, sub.socket);
-    for (const socket of sockets.values()) {
-      if (!which(socket.data.user.id)) continue;
-      void this.serialize(socket, channelId, async () => {
-        const sub = this.get(socket, channelId);
-        if (sub && socket.connected) this.end(sub, notice, 0);
-      });
+    for (const p of this.pendingByChannel.get(channelId) ?? []) if (which(p.socket.data.user.id)) p.revoked ??= notice;
+    for (const sub of [...(this.byChannel.get(channelId)?.values() ?? [])]) {
+      if (which(sub.socket.data.user.id) && sub.socket.connected) this.end(sub, notice, 0);
     }
+  }
+
+  /** The slots of the socket's cap taken: its subscriptions, and subscribes in progress of other channels. */
+  private slotsUsed(socket: TypedSocket, channelId: string): number {
+    const held = new Set(this.subsOf(socket).map((s) => s.channelId));
+    if (held.has(channelId)) return 0; // a resubscribe takes no new slot
+    let used = held.size;
+    const counted = new Set<string>();
+    for (const p of this.pendingBySocket.get(socket.id) ?? []) {
+      if (p.channelId === channelId) return 0; // nor does a repeat of a subscribe in progress
+      if (p.slot && !held.has(p.channelId) && !counted.has(p.channelId)) (counted.add(p.channelId), used++);
+    }
+    return used;
+  }
+
+  private addPending(p: Pending) {
+    for (const [map, key] of [[this.pendingByChannel, p.channelId], [this.pendingBySocket, p.socket.id]] as const) {
+      const set = map.get(key) ?? new Set<Pending>();
+      map.set(key, set.add(p));
+    }
+  }
+
+  private removePending(p: Pending) {
+    for (const [map, key] of [[this.pendingByChannel, p.channelId], [this.pendingBySocket, p.socket.id]] as const) {
+      const set = map.get(key);
+      if (set?.delete(p) && set.size === 0) map.delete(key);
+    }
+  }
+
+  private subsOf(socket: TypedSocket): Sub[] {
+    const mine = this.bySocket.get(socket.id);
+    return mine instanceof Map ? [...mine.values()] : mine ? [mine] : [];
   }
 
   private get(socket: TypedSocket, channelId: string): Sub | undefined {

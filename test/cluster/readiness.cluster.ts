@@ -21,7 +21,7 @@ describe('readiness: a stuck fan-out is 503 for that replica only, and the balan
     const [stuck, healthy] = cluster.replicas;
     const user = await registerUser(api(lb.url), 'ready');
     await stuck.kill('SIGKILL');
-    await stuck.start({ FAULT_STALL_FANOUT: 'true' });
+    await stuck.start({ FAULTS: 'stall-fanout' });
 
     await until('the stuck replica reports fanout stuck', async () => (await api(stuck.url)('GET', '/readyz')).status === 503, 15_000);
     expect((await api(stuck.url)('GET', '/readyz')).body).toEqual({

@@ -13,7 +13,7 @@ const HOLD_MS = 4_000;
 /**
  * Nest's close() runs onModuleDestroy (Postgres pools, Redis) before it closes
  * the HTTP server: a request in flight when shutdown starts must still find
- * its pool. FAULT_REQUEST_DELAY_MS holds the request until after the shutdown
+ * its pool. The fault request-delay holds the request until after the shutdown
  * has begun, so the race is not left to timing.
  */
 describe('shutdown order: a request in flight when the signal arrives completes 2xx', () => {
@@ -32,7 +32,7 @@ describe('shutdown order: a request in flight when the signal arrives completes 
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s while a publish is held in flight: the publish is answered 201 and stored, the replica waited for it, then exited 0', async (signal) => {
     const held = new Replica(`held-${signal}`, await freePort(), cluster.env);
-    await held.start({ FAULT_REQUEST_DELAY_MS: String(HOLD_MS) });
+    await held.start({ FAULTS: `request-delay=${HOLD_MS}` });
     const sent = Date.now();
     const answer = fetch(`${held.url}/api/channels/${channelId}/messages`, {
       method: 'POST',

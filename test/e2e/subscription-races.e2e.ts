@@ -12,7 +12,7 @@ const GRACE_MS = 300;
 // switch), so what arrives meanwhile arrives mid-subscribe, every run. The tick
 // is pushed out of the way so only the protocol itself acts.
 describe('subscription races, made deterministic with a delayed subscribe', () => {
-  const ctx = hubForFile({ FAULT_SUBSCRIBE_DELAY_MS: String(DELAY_MS), PRESENCE_GRACE_MS: String(GRACE_MS), RECONCILE_MS: '60000' });
+  const ctx = hubForFile({ FAULTS: `subscribe-delay=${DELAY_MS}`, PRESENCE_GRACE_MS: String(GRACE_MS), RECONCILE_MS: '60000' });
   const { call, open } = ctx;
   let alice: User;
   let bob: User;
@@ -122,4 +122,80 @@ describe('subscription races, made deterministic with a delayed subscribe', () =
     await Promise.all(sentinels);
     expect(seen).toEqual([['deleted', 'message sentinel'], ['deleted', 'message sentinel']]);
   });
+
+  it('a revocation while a subscribe is under way refuses it NOT_FOUND: its ack carries nothing published after the revocation was answered', async () => {
+    const channelId = await channel('revoked-mid-subscribe', 'private');
+    const other = await channel('revoked-mid-subscribe-other');
+    await ctx.addMember(channelId, alice, bob);
+    // Alice's subscription keeps the channel's stream running here, so what is published is collected for Bob's subscribe.
+    const watcher = await open(alice.token);
+    await ctx.subscribe(watcher, channelId);
+    await call('POST', `/api/channels/${channelId}/messages`, { body: 'before' }, alice.token);
+    const b = await open(bob.token);
+    await ctx.subscribe(b, other);
+    const got = record<any>(b, 'message:created');
+    const removed = record<any>(b, 'channel:removed');
+    const pending = emitAck(b, 'channel:subscribe', { channelId, sinceSeq: 0 });
+    // Packets are handled in order: once this ack is back, the subscribe is under way (in its delay).
+    expect(await emitAck(b, 'channel:unsubscribe', { channelId: '00000000-0000-4000-8000-000000000000' })).toEqual({ ok: true });
+    expect((await call('DELETE', `/api/channels/${channelId}/members/${bob.id}`, undefined, alice.token)).status).toBe(204);
+    const seenByWatcher = once<any>(watcher, 'message:created');
+    expect((await call('POST', `/api/channels/${channelId}/messages`, { body: 'after' }, alice.token)).status).toBe(201);
+    await seenByWatcher;
+    expect(await pending).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'channel not found' } });
+    await call('POST', `/api/channels/${other}/messages`, { body: 'sentinel' }, alice.token);
+    await got.waitFor((m) => m.body === 'sentinel');
+    expect(got.items.map((m) => m.body)).toEqual(['sentinel']);
+    // It was never subscribed, so there is no subscription to announce the end of.
+    expect(removed.items).toEqual([]);
+  });
+
+  it('a revocation while a resubscribe is under way ends the subscription with channel:removed, then refuses the resubscribe, with nothing after it', async () => {
+    const channelId = await channel('revoked-mid-resubscribe', 'private');
+    const other = await channel('revoked-mid-resubscribe-other');
+    await ctx.addMember(channelId, alice, bob);
+    const b = await open(bob.token);
+    await ctx.subscribe(b, channelId);
+    await ctx.subscribe(b, other);
+    const order: string[] = [];
+    b.on('message:created', (m) => order.push(`message ${m.body}`));
+    b.on('channel:removed', (e) => order.push(`removed ${e.reason}`));
+    const pending = emitAck(b, 'channel:subscribe', { channelId, sinceSeq: 0 }).then((a) => order.push(`ack ${a.ok ? 'ok' : a.error.code}`));
+    expect(await emitAck(b, 'channel:unsubscribe', { channelId: '00000000-0000-4000-8000-000000000000' })).toEqual({ ok: true });
+    expect((await call('DELETE', `/api/channels/${channelId}/members/${bob.id}`, undefined, alice.token)).status).toBe(204);
+    expect((await call('POST', `/api/channels/${channelId}/messages`, { body: 'after' }, alice.token)).status).toBe(201);
+    await pending;
+    const sentinel = once<any>(b, 'message:created');
+    await call('POST', `/api/channels/${other}/messages`, { body: 'sentinel' }, alice.token);
+    await sentinel;
+    expect(order).toEqual(['removed removed', 'ack NOT_FOUND', 'message sentinel']);
+  });
+});
+
+describe('the subscriptions cap under concurrent subscribes', () => {
+  const CAP = 200;
+  const ctx = hubForFile({ FAULTS: `subscribe-delay=${DELAY_MS}`, RATE_LIMITS: 'on', SUBSCRIPTIONS_PER_SOCKET: String(CAP) });
+
+  it(`260 subscribes sent at once on one socket against a cap of ${CAP}: exactly ${CAP} succeed, the rest are RATE_LIMITED, and the socket holds ${CAP}`, async () => {
+    const owner = await registerUser(ctx.call, 'capowner');
+    const db = new pg.Client({ connectionString: ctx.hub.databaseUrl });
+    await db.connect();
+    const { rows } = await db.query<{ id: string }>(
+      `INSERT INTO channels (id, name, owner_id) SELECT gen_random_uuid(), 'cap' || g, $1 FROM generate_series(1, 261) g RETURNING id`,
+      [owner.id],
+    );
+    await db.end();
+    const [spare, ...ids] = rows.map((r) => r.id);
+    const s = await ctx.open(owner.token);
+    // Every one is held in the fault's delay after its access check, so all 260 are under way together.
+    const acks = await Promise.all(ids.map((channelId) => emitAck(s, 'channel:subscribe', { channelId })));
+    const outcomes = acks.map((a) => (a.ok ? 'ok' : a.error.code));
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(CAP);
+    expect(outcomes.filter((o) => o === 'RATE_LIMITED')).toHaveLength(ids.length - CAP);
+    // Held now: a new channel is refused, until one is let go.
+    expect(await emitAck(s, 'channel:subscribe', { channelId: spare })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    const held = ids.filter((_, i) => acks[i].ok);
+    expect(await emitAck(s, 'channel:unsubscribe', { channelId: held[0] })).toEqual({ ok: true });
+    expect((await emitAck(s, 'channel:subscribe', { channelId: spare })).ok).toBe(true);
+  }, 60_000);
 });

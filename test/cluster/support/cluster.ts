@@ -23,6 +23,8 @@ export const FAST_ENV = {
   LOG_LEVEL: 'info',
   // Tests drive one user and one address hard; the limits' own tests switch them on.
   RATE_LIMITS: 'off',
+  // The test harness: the only processes allowed fault switches (FAULTS).
+  CROSSWIRE_HARNESS: 'test',
 };
 
 export class Replica {
@@ -146,12 +148,12 @@ export function clusterForFile(n = 3, env: Record<string, string> = {}) {
 
 /**
  * Publishes through an extra replica that exits right after storing, before
- * any fan-out (FAULT_EXIT_AFTER_STORE): the request gets no answer, the
+ * any fan-out (fault exit-after-store): the request gets no answer, the
  * process exits 70, and the message is stored but was sent to nobody.
  */
 export async function publishThroughDoomedReplica(cluster: Cluster, token: string, channelId: string, body: unknown): Promise<void> {
   const doomed = new Replica('doomed', await freePort(), cluster.env);
-  await doomed.start({ FAULT_EXIT_AFTER_STORE: 'true' });
+  await doomed.start({ FAULTS: 'exit-after-store' });
   const outcome = await fetch(`${doomed.url}/api/channels/${channelId}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

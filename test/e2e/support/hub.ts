@@ -19,7 +19,7 @@ export const TEST_SECRET = 'e2e-secret-'.padEnd(48, 'x');
 /** The real app on port 0 against its own database cloned from the migrated template. */
 export async function startHub(env: Record<string, string> = {}): Promise<TestHub> {
   const db = await createTestDatabase();
-  const config = loadConfig({ JWT_SECRET: TEST_SECRET, REPLICA_ID: 'e2e-1', LOG_LEVEL: 'silent', PRESENCE_GRACE_MS: '300', RATE_LIMITS: 'off', ...env });
+  const config = loadConfig({ JWT_SECRET: TEST_SECRET, REPLICA_ID: 'e2e-1', LOG_LEVEL: 'silent', PRESENCE_GRACE_MS: '300', RATE_LIMITS: 'off', CROSSWIRE_HARNESS: 'test', ...env });
   const app = await createHub({ config, databaseUrl: db.url, jwtSecret: TEST_SECRET, adminToken: config.ADMIN_TOKEN, logger: new JsonLogger('e2e-1', 'silent') }, 0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
