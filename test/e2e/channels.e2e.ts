@@ -195,6 +195,14 @@ describe('channels: CRUD, listing, access rules, membership, revocation', () => 
       expect(one.body.items[0].id).toBe(everything[0].id);
     });
 
+    it('a cursor issued before names were per owner (a name alone) goes on after that name', async () => {
+      const everything = await all(dave);
+      const old = Buffer.from(everything[10].name).toString('base64url');
+      const res = await call('GET', `/api/channels?limit=5&cursor=${old}`, undefined, dave.token);
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((c: { id: string }) => c.id)).toEqual(everything.slice(11, 16).map((c) => c.id));
+    });
+
     it.each([
       ['limit=0', 'limit=0', 'limit'],
       ['limit=201', 'limit=201', 'limit'],
