@@ -96,7 +96,8 @@ export class ChannelsService implements OnModuleDestroy {
       });
       return toChannelDto(channel);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict('channel name is taken');
+      // Names are unique per owner: this tells the caller about its own channels only.
+      if (isUniqueViolation(e)) throw conflict(`you already own a channel named ${input.name}`);
       throw e;
     }
   }
@@ -130,7 +131,7 @@ export class ChannelsService implements OnModuleDestroy {
       channel = await this.db.channel.update({ where: { id: channelId }, data: input });
       await this.readAccess.invalidate(channelId);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict('channel name is taken');
+      if (isUniqueViolation(e)) throw conflict(`you already own a channel named ${input.name}`);
       if ((e as { code?: string }).code === 'P2025') throw notFound('channel');
       throw e;
     }
