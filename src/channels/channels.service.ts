@@ -11,7 +11,7 @@ import { Invalidations } from '../redis/invalidations.js';
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
 
-// Before every channel: no name is shorter than '' in any collation.
+// Before every channel: names are never empty, and '' sorts first in every collation.
 const START: ListPosition = { name: '', id: '00000000-0000-0000-0000-000000000000' };
 
 /** What reading a channel depends on, for one user: null when the channel does not exist. */
