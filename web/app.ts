@@ -6,6 +6,7 @@ import { ChannelView } from './channel-view.js';
 import { ChannelsView } from './channels-view.js';
 import { ConnectionView } from './connection-view.js';
 import { byId, show } from './dom.js';
+import { shortId } from './format.js';
 import { Names } from './names.js';
 import { type Session, clearSession, loadSession, saveSession } from './session.js';
 
@@ -24,6 +25,7 @@ export class App {
   private readonly connection = new ConnectionView(this.banner);
   private readonly channels = new ChannelsView({
     open: (c) => this.open(c),
+    ownerLabel: (id) => (id === this.current?.session.user.id ? 'yours' : `by ${this.current?.names.label(id) ?? shortId(id)}`),
     unauthorized: () => this.signOut('Your session has ended: sign in again.'),
   });
   private current?: SignedIn;

@@ -4,6 +4,8 @@ import { byId, el, show } from './dom.js';
 
 export interface ChannelsHooks {
   open(channel: ChannelDto): void;
+  /** Who owns a channel, in a word or two: shown beside a name that several owners use. */
+  ownerLabel(ownerId: string): string;
   /** The hub refused the token (expired, user deleted): the session is over. */
   unauthorized(): void;
 }
@@ -20,6 +22,7 @@ export class ChannelsView {
   private readonly name = byId<HTMLInputElement>('channel-name');
   private readonly error = byId('channels-error');
   private cursor: string | null = null;
+  private shown: ChannelDto[] = [];
   private activeId?: string;
   private token = '';
 
@@ -42,6 +45,7 @@ export class ChannelsView {
   stop(): void {
     this.token = '';
     this.activeId = undefined;
+    this.shown = [];
     this.list.replaceChildren();
     show(this.more, false);
   }
@@ -60,8 +64,8 @@ export class ChannelsView {
     try {
       const page = await listChannels(token, cursor);
       if (token !== this.token) return;
-      if (!cursor) this.list.replaceChildren();
-      this.list.append(...page.items.map((c) => this.item(c)));
+      this.shown = cursor ? [...this.shown, ...page.items] : page.items;
+      this.render();
       this.cursor = page.nextCursor;
       show(this.more, page.nextCursor !== null);
       this.setError(undefined);
@@ -80,18 +84,26 @@ export class ChannelsView {
       await this.load();
       this.hooks.open(channel);
     } catch (e) {
-      this.failed(e, e instanceof ApiError && e.status === 409 ? 'that name is taken' : undefined);
+      this.failed(e, e instanceof ApiError && e.status === 409 ? 'you already have a channel with that name' : undefined);
     } finally {
       button.disabled = false;
     }
   }
 
-  private item(c: ChannelDto) {
+  /** Names are unique per owner only: where several owners use one, each entry says whose it is. */
+  private render() {
+    const uses = new Map<string, number>();
+    for (const c of this.shown) uses.set(c.name, (uses.get(c.name) ?? 0) + 1);
+    this.list.replaceChildren(...this.shown.map((c) => this.item(c, uses.get(c.name)! > 1)));
+  }
+
+  private item(c: ChannelDto, shared: boolean) {
     const button = el(
       'button',
       { type: 'button', class: 'channel', 'data-testid': 'channel-item', 'data-channel-id': c.id, 'data-channel-name': c.name, 'aria-current': c.id === this.activeId && 'true' },
       el('span', { class: 'hash', 'aria-hidden': 'true' }, '#'),
       c.name,
+      shared && el('span', { class: 'owner', 'data-testid': 'channel-owner' }, this.hooks.ownerLabel(c.ownerId)),
       c.visibility === 'private' && el('span', { class: 'badge' }, 'private'),
     );
     button.addEventListener('click', () => this.hooks.open(c));

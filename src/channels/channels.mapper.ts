@@ -1,11 +1,12 @@
 import type { ChannelDto, MembershipDto } from '../events/dto.js';
 
-interface ChannelRow {
+export interface ChannelRow {
   id: string;
   name: string;
   visibility: 'public' | 'private';
   ownerId: string;
-  lastSeq: bigint;
+  /** Prisma reads int8 as a bigint, plain SQL (pg) as its text. */
+  lastSeq: bigint | string;
   createdAt: Date;
 }
 

@@ -200,5 +200,16 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
     expect(await view.page.getByTestId('postgres-state').textContent()).toBe('ok');
     await view.screenshot('cluster-view');
   });
+
+  it('a name two owners use is listed twice, each entry saying whose it is; creating it again is refused in words', async () => {
+    await bob.createChannel(CHANNEL); // alice owns one of that name already
+    const entries = bob.page.locator(`[data-testid=channel-item][data-channel-name="${CHANNEL}"]`);
+    await until('bob’s list to show both', async () => (await entries.count()) === 2);
+    // bob's page learnt alice's name from presence.
+    expect((await entries.getByTestId('channel-owner').allTextContents()).sort()).toEqual(['by alice', 'yours']);
+    await bob.byTestId('channel-name').fill(CHANNEL);
+    await bob.byTestId('create-channel').click();
+    await bob.page.locator('#channels-error').filter({ hasText: 'you already have a channel with that name' }).waitFor();
+  });
 });
 

@@ -95,10 +95,14 @@ describe('channels: CRUD, listing, access rules, membership, revocation', () => 
       }
     });
 
-    it('409 CONFLICT when the name is taken (also for another user)', async () => {
+    it('409 CONFLICT when the caller already owns a channel of that name; another user may take the name (201)', async () => {
       const c = await create(alice);
-      expectError(await call('POST', '/api/channels', { name: c.name }, alice.token), 409, 'CONFLICT');
-      expectError(await call('POST', '/api/channels', { name: c.name, visibility: 'private' }, carol.token), 409, 'CONFLICT');
+      const again = await call('POST', '/api/channels', { name: c.name, visibility: 'private' }, alice.token);
+      expectError(again, 409, 'CONFLICT');
+      expect(again.body.message).toBe(`you already own a channel named ${c.name}`);
+      const carols = await create(carol, { name: c.name });
+      expect(carols).toEqual(expect.objectContaining({ name: c.name, ownerId: carol.id }));
+      expect(carols.id).not.toBe(c.id);
     });
 
     it.each([
@@ -193,6 +197,29 @@ describe('channels: CRUD, listing, access rules, membership, revocation', () => 
       const one = await call('GET', '/api/channels?limit=1', undefined, dave.token);
       expect(one.body.items).toHaveLength(1);
       expect(one.body.items[0].id).toBe(everything[0].id);
+    });
+
+    it('channels of one name (other owners) are ordered by id, and one-channel pages hand out each once', async () => {
+      const name = uniqueName('lsttie');
+      const tied = [await create(alice, { name }), await create(carol, { name }), await create(dave, { name })];
+      const everything = await all(dave);
+      expect(everything.filter((c) => c.name === name).map((c) => c.id)).toEqual(tied.map((c) => c.id).sort());
+      const walked: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await call('GET', `/api/channels?limit=1${cursor === null ? '' : `&cursor=${cursor}`}`, undefined, dave.token);
+        walked.push(...res.body.items.map((c: { id: string }) => c.id));
+        cursor = res.body.nextCursor;
+      } while (cursor !== null && walked.length <= everything.length);
+      expect(walked).toEqual(everything.map((c) => c.id));
+    });
+
+    it('a cursor issued before names were per owner (a name alone) goes on after that name', async () => {
+      const everything = await all(dave);
+      const old = Buffer.from(everything[10].name).toString('base64url');
+      const res = await call('GET', `/api/channels?limit=5&cursor=${old}`, undefined, dave.token);
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((c: { id: string }) => c.id)).toEqual(everything.slice(11, 16).map((c) => c.id));
     });
 
     it.each([
@@ -387,10 +414,13 @@ describe('channels: CRUD, listing, access rules, membership, revocation', () => 
       expect((await call('GET', `/api/channels/${c.id}`, undefined, carol.token)).body).toEqual(expect.objectContaining({ name: c.name, visibility: 'public' }));
     });
 
-    it('PATCH to a taken name → 409 CONFLICT', async () => {
-      const other = await create(bob);
-      expectError(await call('PATCH', `/api/channels/${c.id}`, { name: other.name }, alice.token), 409, 'CONFLICT');
+    it('PATCH to the name of another of its own channels → 409 CONFLICT; to another user’s channel’s name → 200', async () => {
+      const own = await create(alice);
+      expectError(await call('PATCH', `/api/channels/${c.id}`, { name: own.name }, alice.token), 409, 'CONFLICT');
       expect((await call('GET', `/api/channels/${c.id}`, undefined, alice.token)).body.name).toBe(c.name);
+      const bobs = await create(bob);
+      const renamed = await call('PATCH', `/api/channels/${own.id}`, { name: bobs.name }, alice.token);
+      expect({ status: renamed.status, name: renamed.body.name }).toEqual({ status: 200, name: bobs.name });
     });
 
     it.each([
