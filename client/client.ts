@@ -113,7 +113,6 @@ export class CrosswireClient {
   subscribe(channelId: string, opts: SubscribeOptions): Subscription {
     if (this.subs.has(channelId)) throw new CrosswireError('BAD_REQUEST', `already subscribed to ${channelId}`);
     const presence = new Observable<UserRef[]>([]);
-    let ready!: Promise<void>;
     const sub: Sub = {
       channelId,
       opts,
@@ -121,10 +120,11 @@ export class CrosswireClient {
       missed: 0,
       feed: new ChannelFeed({ deliver: (m) => opts.onMessage(m), fill: (after) => this.after(channelId, after) }, opts.sinceSeq),
     };
-    ready = new Promise((resolve, reject) => (sub.settle = { resolve, reject }));
+    const ready = new Promise<void>((resolve, reject) => (sub.settle = { resolve, reject }));
     ready.catch(() => undefined);
     this.subs.set(channelId, sub);
-    if (this.state.value.status === 'connected') this.join(sub);
+    // join() never rejects: its outcome reaches the app through `ready` (sub.settle).
+    if (this.state.value.status === 'connected') void this.join(sub);
     const client = this;
     return {
       channelId,

@@ -54,7 +54,7 @@ describe('Outbox (publish until acknowledged)', () => {
     const a = outbox.add('c', 2);
     const b = outbox.add('c', 3);
     await expect(outbox.add('c', 4)).rejects.toMatchObject({ code: 'QUEUE_FULL' });
-    outbox.fail(Object.assign(new Error('closed'), { code: 'CLOSED' }) as never);
+    outbox.fail(Object.assign(new Error('closed'), { code: 'CLOSED' }));
     await expect(a).rejects.toMatchObject({ code: 'CLOSED' });
     await expect(b).rejects.toMatchObject({ code: 'CLOSED' });
     expect(outbox.size).toBe(0);

@@ -157,7 +157,7 @@ function stillRunning(record: PidRecord): boolean {
  */
 export async function stopLeftovers(file: string, timeoutMs: number, say: (msg: string) => void): Promise<void> {
   if (!existsSync(file)) return;
-  let records: PidRecord[] = [];
+  let records: PidRecord[];
   try {
     records = (JSON.parse(readFileSync(file, 'utf8')) as { children: PidRecord[] }).children ?? [];
   } catch {

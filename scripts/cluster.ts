@@ -136,8 +136,8 @@ function haproxyServerStates(socketPath: string, backend: string): Promise<Map<s
       const states = new Map<string, { status: string; check: string }>();
       for (const row of rows) {
         const f = row.split(',');
-        if (f[at('pxname')] !== backend || ['FRONTEND', 'BACKEND'].includes(f[at('svname')]!)) continue;
-        states.set(f[at('svname')]!, { status: f[at('status')] ?? '', check: f[at('check_status')] ?? '' });
+        if (f[at('pxname')] !== backend || ['FRONTEND', 'BACKEND'].includes(f[at('svname')])) continue;
+        states.set(f[at('svname')], { status: f[at('status')] ?? '', check: f[at('check_status')] ?? '' });
       }
       resolve(states);
     });
@@ -261,7 +261,7 @@ async function start(): Promise<void> {
   delete inherited.JWT_SECRET; // the app refuses JWT_SECRET and JWT_SECRET_FILE together
   const replicas = replicaPorts.map((port, i) => {
     const id = replicaName(i);
-    const env = replicaEnv({ id, host: cfg.host, port, databaseUrl: databaseUrl!, redisUrl, jwtSecretFile: files.secret, adminTokenFile: files.adminToken, trustedProxies: 'loopback', drainNoticeMs: cfg.drainNoticeMs, drainMs: cfg.drainMs });
+    const env = replicaEnv({ id, host: cfg.host, port, databaseUrl, redisUrl, jwtSecretFile: files.secret, adminTokenFile: files.adminToken, trustedProxies: 'loopback', drainNoticeMs: cfg.drainNoticeMs, drainMs: cfg.drainMs });
     const child = spawnTracked({ name: id, role: 'replica', command: process.execPath, args: [MAIN], env: { ...inherited, ...env }, logDir: files.logs });
     return { id, url: `http://${cfg.host}:${port}`, child };
   });
@@ -295,7 +295,7 @@ async function start(): Promise<void> {
     lb: { url: lbUrl },
     replicas: replicas.map((r) => ({ id: r.id, url: r.url, pid: r.child.pid })),
     redis: { url: redisUrl, pid: redis.pid },
-    postgres: { url: databaseUrl! },
+    postgres: { url: databaseUrl },
   };
   if (phase === 'stopping') throw new Aborted();
   writeJsonAtomic(files.state, state);

@@ -34,7 +34,7 @@ async function startHub(databaseUrl: string, secret: string): Promise<{ url: str
       void fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200 && (clearInterval(poll), ok()), () => undefined);
     }, 200);
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   return {
     url: `http://127.0.0.1:${port}`,
     child,

@@ -86,7 +86,7 @@ export class MessageList {
       const items = await this.opts.older(this.boundary);
       if (this.abort.signal.aborted) return;
       this.prepend(items);
-      this.boundary = items.length > 0 ? items[0]!.seq : 1;
+      this.boundary = items.length > 0 ? items[0].seq : 1;
       this.updateState();
     } catch (e) {
       if (!this.abort.signal.aborted) this.setState(`Could not load older messages (${(e as Error).message}); scroll up to try again.`);

@@ -68,7 +68,7 @@ export interface SocketEvent {
   codes: ErrorCode[];
 }
 
-const fieldsFromZod = (schema: z.ZodType): Fields => fieldsOf(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>)!;
+const fieldsFromZod = (schema: z.ZodType): Fields => fieldsOf(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }))!;
 
 /**
  * One entry per client→server event: the Record type makes the compiler

@@ -27,14 +27,21 @@ export type RefName = (typeof REFS)[number];
 
 const PASSWORD = 'password123';
 
-async function call(base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
+interface ChannelBody {
+  id: string;
+  name: string;
+  visibility: string;
+}
+
+/** The answer's JSON body, typed as the caller expects it on success (check `status` first). */
+async function call<T = unknown>(base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> {
   const res = await fetch(base + path, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
 export class Fixture {
@@ -70,7 +77,7 @@ export class Fixture {
 
   private async register(role: string): Promise<FuzzUser> {
     const username = `fz${role.slice(0, 3)}${this.tag}`;
-    const res = await call(this.base, 'POST', '/api/auth/register', { username, password: PASSWORD });
+    const res = await call<{ user: { id: string }; token: string }>(this.base, 'POST', '/api/auth/register', { username, password: PASSWORD });
     if (res.status !== 201) throw new Error(`fixture: register ${username}: ${res.status} ${JSON.stringify(res.body)}`);
     return { id: res.body.user.id, username, password: PASSWORD, token: res.body.token };
   }
@@ -101,7 +108,7 @@ export class Fixture {
     for (const role of USER_ROLES) {
       const u = this.users[role];
       if ((await call(this.base, 'GET', '/api/me', undefined, u.token)).status === 200) continue;
-      const res = await call(this.base, 'POST', '/api/auth/login', { username: u.username, password: u.password });
+      const res = await call<{ token: string }>(this.base, 'POST', '/api/auth/login', { username: u.username, password: u.password });
       if (res.status !== 200) throw new Error(`fixture: cannot sign ${role} in again: ${res.status}`);
       u.token = res.body.token;
     }
@@ -109,14 +116,14 @@ export class Fixture {
     for (const kind of ['pub', 'priv'] as const) {
       const visibility = kind === 'pub' ? 'public' : 'private';
       const id = this.channels[kind];
-      const got = id ? await call(this.base, 'GET', `/api/channels/${id}`, undefined, owner) : { status: 404, body: undefined };
+      const got = id ? await call<ChannelBody | undefined>(this.base, 'GET', `/api/channels/${id}`, undefined, owner) : { status: 404, body: undefined };
       if (got.status === 404) {
         this.names[kind] = `fz-${kind}-${this.tag}-${++this.generation}`;
-        const made = await call(this.base, 'POST', '/api/channels', { name: this.names[kind], visibility }, owner);
+        const made = await call<ChannelBody>(this.base, 'POST', '/api/channels', { name: this.names[kind], visibility }, owner);
         if (made.status !== 201) throw new Error(`fixture: create ${kind}: ${made.status} ${JSON.stringify(made.body)}`);
         this.channels[kind] = made.body.id;
         for (let i = 0; i < 3; i++) await call(this.base, 'POST', `/api/channels/${made.body.id}/messages`, { body: { n: i } }, owner);
-      } else if (got.body.name !== this.names[kind] || got.body.visibility !== visibility) {
+      } else if (got.body?.name !== this.names[kind] || got.body?.visibility !== visibility) {
         await call(this.base, 'PATCH', `/api/channels/${id}`, { name: this.names[kind], visibility }, owner);
       }
     }

@@ -43,7 +43,7 @@ function queryFor(op: RestOperation): fc.Arbitrary<string> {
   );
   const pairs = fc.tuple(fc.tuple(...known), fc.array(fc.tuple(edgeString, edgeString), { maxLength: 2 }), fc.boolean()).map(([ks, extra, repeat]) => {
     const list = ks.flat();
-    if (repeat && list.length) list.push(list[0]!);
+    if (repeat && list.length) list.push(list[0]);
     return [...list, ...extra];
   });
   const encode = (s: string) => encodeURIComponent(wellFormed(s));

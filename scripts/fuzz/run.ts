@@ -95,14 +95,19 @@ export async function runFuzz(target: FuzzTarget, opts: FuzzOptions): Promise<Fu
       });
       // Each phase has its own seed derived from the run's, so changing one phase's count leaves the others' cases alone.
       // Checks never throw (they collect violations): a throw is the harness or the hub failing outright. The
-      // reporter keeps fast-check from printing the case, which can be nested too deep to print.
+      // reporting plugin, in place of the default one, keeps fast-check from printing the case, which can be nested too deep to print.
       await fc.assert(property, {
         seed: opts.seed + i,
         numRuns: runs,
         endOnFailure: true,
-        reporter: (d) => {
-          if (d.failed) throw new Error(`${phase} case ${n - 1} (seed ${opts.seed}) threw: ${String(d.errorInstance instanceof Error ? d.errorInstance.stack : d.errorInstance)}`);
-        },
+        noDefaultPlugins: true,
+        plugins: [
+          () => ({
+            onAllRunsComplete: (d) => {
+              if (d.failed) throw new Error(`${phase} case ${n - 1} (seed ${opts.seed}) threw: ${String(d.errorInstance instanceof Error ? d.errorInstance.stack : d.errorInstance)}`);
+            },
+          }),
+        ],
       });
       await checkAlive(runner, phase, n);
     }

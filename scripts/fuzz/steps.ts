@@ -121,7 +121,7 @@ export async function runEvent(r: Runner, c: EventCase, index: number): Promise<
   const bad = (problem: string) => r.violation('event', index, `${c.event}: ${problem}`, c);
   const s = await socketOf(r, c.who);
   const args = c.args.map((a) => resolveRefs(a, r.lookup));
-  let size = 0;
+  let size: number;
   try {
     size = Buffer.byteLength(JSON.stringify(args) ?? '');
   } catch {

@@ -73,7 +73,7 @@ it('stops the postgres a killed run left behind, then starts', async () => {
   expect(orphan).toBeDefined();
 
   const server = await start();
-  expect(isAlive(orphan!)).toBe(false);
+  expect(isAlive(orphan)).toBe(false);
   expect(await sql(server.url, 'SELECT v FROM kept')).toEqual([{ v: 'still here' }]);
   await server.stop();
   expect(await processesFor(dataDir)).toEqual([]);

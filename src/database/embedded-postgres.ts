@@ -84,7 +84,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await stopServer(server);
     await assertPostgresCanReach(dataDir); // the postgres user may be new now
     const reason = err instanceof Error ? err.message : 'postgres exited during start-up';
-    throw new Error(`embedded Postgres failed to start in ${dataDir}: ${reason}\n${recent.join('\n')}`);
+    throw new Error(`embedded Postgres failed to start in ${dataDir}: ${reason}\n${recent.join('\n')}`, { cause: err });
   }
   const serverUrl = `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${opts.port}`;
   const database = opts.database ?? 'crosswire';

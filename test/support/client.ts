@@ -105,7 +105,7 @@ export async function rawRequest(
     headers: init.headers,
     body: init.body as BodyInit | undefined,
     ...(stream ? { duplex: 'half' } : {}),
-  } as RequestInit);
+  });
   const text = await res.text();
   let body: unknown = text;
   try {

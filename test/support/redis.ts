@@ -22,7 +22,7 @@ export class RedisProcess {
     this.child = child;
     await new Promise<void>((ok, fail) => {
       let out = '';
-      child.stdout!.on('data', (d) => {
+      child.stdout.on('data', (d) => {
         out += d;
         if (out.includes('Ready to accept connections')) ok();
       });

@@ -105,7 +105,7 @@ export class ChatPage {
     try {
       await until(`${this.name} to show seqs ${expected[0]}..${expected.at(-1)}`, async () => (shown = (await this.seqs()).join()) === want, timeoutMs);
     } catch (e) {
-      throw new Error(`${(e as Error).message}; it shows [${shown}], and says "${await this.page.locator('#history-state').textContent()}"`);
+      throw new Error(`${(e as Error).message}; it shows [${shown}], and says "${await this.page.locator('#history-state').textContent()}"`, { cause: e });
     }
   }
 
