@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ReadinessService } from '../health/readiness.service.js';
+import { Background, type Loop } from '../metrics/background.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS_CLIENTS } from '../redis/redis.provider.js';
 import type { RedisClients } from '../redis/redis-clients.js';
@@ -35,7 +36,7 @@ const IDS = 'crosswire:replicas';
  */
 @Injectable()
 export class ClusterService implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
+  private loop?: Loop;
   private lastDeliveries = 0;
   private lastAt = Date.now();
   private mine?: ReplicaReport;
@@ -45,13 +46,12 @@ export class ClusterService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: MetricsService,
     @Inject(REDIS_CLIENTS) private readonly redis: RedisClients | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly background: Background,
   ) {}
 
   onApplicationBootstrap() {
-    // A replica is in every view from its first second, not from its second report.
-    void this.report().catch(() => undefined);
-    this.timer = setInterval(() => void this.report().catch(() => undefined), EVERY_MS);
-    this.timer.unref();
+    // The first report at once: a replica is in every view from its first second, not from its second report.
+    this.loop = this.background.every('cluster-report', EVERY_MS, () => this.report());
   }
 
   async view(): Promise<ClusterView> {
@@ -65,7 +65,7 @@ export class ClusterService implements OnApplicationBootstrap, OnModuleDestroy {
         const ids = await this.redis.pub.smembers(IDS);
         const raw = ids.length ? await this.redis.pub.mget(ids.map(KEY)) : [];
         const gone = ids.filter((_, i) => raw[i] === null);
-        if (gone.length) void this.redis.pub.srem(IDS, ...gone).catch(() => undefined);
+        if (gone.length) void this.redis.pub.srem(IDS, ...gone).catch((e: unknown) => this.background.failed('cluster-report', e));
         const others = raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as ReplicaReport);
         replicas = [...others.filter((r) => r.id !== own.id), own];
       } catch {
@@ -108,6 +108,6 @@ export class ClusterService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onModuleDestroy() {
-    clearInterval(this.timer);
+    this.loop?.stop();
   }
 }

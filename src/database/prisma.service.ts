@@ -23,8 +23,15 @@ export class PrismaService extends PrismaClient implements OnApplicationBootstra
     const pool = new pg.Pool(poolOptions(url, config.DATABASE_POOL_SIZE));
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
-    // An idle client losing its server (Postgres restarted) must not crash the process.
-    pool.on('error', () => undefined);
+    // An idle client losing its server (Postgres restarted) must not crash the process: always a listener.
+    pool.on('error', (err) => this.poolErrorListener(err));
+  }
+
+  private poolErrorListener: (err: Error) => void = () => undefined;
+
+  /** Where the pool's errors between queries go (Background reports them). */
+  onPoolError(listener: (err: Error) => void): void {
+    this.poolErrorListener = listener;
   }
 
   /**
@@ -53,7 +60,14 @@ export class DeliveryDb implements OnModuleDestroy {
 
   constructor(@Inject(DATABASE_URL) url: string, @Inject(APP_CONFIG) config: AppConfig) {
     this.pool = new pg.Pool(poolOptions(url, config.DELIVERY_POOL_SIZE));
-    this.pool.on('error', () => undefined);
+    this.pool.on('error', (err) => this.poolErrorListener(err));
+  }
+
+  private poolErrorListener: (err: Error) => void = () => undefined;
+
+  /** Where the pool's errors between queries go (Background reports them). */
+  onPoolError(listener: (err: Error) => void): void {
+    this.poolErrorListener = listener;
   }
 
   async onModuleDestroy(): Promise<void> {

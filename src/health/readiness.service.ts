@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { DATABASE_URL, PrismaService } from '../database/prisma.service.js';
+import { DATABASE_URL, DeliveryDb, PrismaService } from '../database/prisma.service.js';
 import { FANOUT_HEALTH, type FanoutHealth, type FanoutState, type Port } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { Background, type Loop } from '../metrics/background.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PostgresProbe } from './postgres-probe.js';
 
@@ -21,8 +22,7 @@ export interface Readiness {
 export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy {
   private postgres: 'ok' | 'down' = 'ok';
   private draining = false;
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
+  private loop?: Loop;
   private readonly probe: PostgresProbe;
 
   constructor(
@@ -32,8 +32,13 @@ export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(LOGGER) private readonly logger: JsonLogger,
     @Inject(FANOUT_HEALTH) private readonly fanout: Port<FanoutHealth>,
     metrics: MetricsService,
+    private readonly background: Background,
+    deliveryDb: DeliveryDb,
   ) {
     this.probe = new PostgresProbe(databaseUrl, config.READINESS_TIMEOUT_MS);
+    // Idle connections losing their server (Postgres restarted): reported here, beside the probe that tells whether it is back.
+    db.onPoolError((err) => background.failed('postgres-pool', err));
+    deliveryDb.onPoolError((err) => background.failed('delivery-pool', err));
     const pool = db.pool;
     // Beside the check it explains: `busy` is this pool with no idle connection.
     new Gauge({
@@ -50,20 +55,12 @@ export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   onApplicationBootstrap() {
-    // Never rejects, and always schedules the next probe: a throw here would otherwise be an
-    // unhandled rejection (fatal on Node 20) and would freeze /readyz at its last answer.
-    const probe = async () => {
-      try {
-        const before = this.postgres;
-        this.postgres = (await this.probe.check()) ? 'ok' : 'down';
-        if (before !== this.postgres) this.logger.event(this.postgres === 'ok' ? 'info' : 'warn', `postgres ${this.postgres}`);
-      } catch (e) {
-        this.logger.event('error', 'readiness probe failed', { error: String(e) });
-      } finally {
-        if (!this.stopped) this.timer = setTimeout(() => void probe(), this.config.READINESS_INTERVAL_MS).unref();
-      }
-    };
-    void probe();
+    // A loop that never overlaps and goes on after a failed probe: /readyz never freezes at its last answer.
+    this.loop = this.background.every('readiness-probe', this.config.READINESS_INTERVAL_MS, async () => {
+      const before = this.postgres;
+      this.postgres = (await this.probe.check()) ? 'ok' : 'down';
+      if (before !== this.postgres) this.logger.event(this.postgres === 'ok' ? 'info' : 'warn', `postgres ${this.postgres}`, { component: 'readiness' });
+    });
   }
 
   startDraining() {
@@ -96,8 +93,7 @@ export class ReadinessService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   onModuleDestroy() {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.loop?.stop();
     this.probe.close();
   }
 }

@@ -101,6 +101,24 @@ export class MetricsService {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly backgroundErrors = new Counter({
+    name: 'crosswire_background_errors_total',
+    help: 'Failures of work nobody awaits (loops, pool connections, Redis commands), by source; each is also logged',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: 'crosswire_reconcile_pass_seconds',
+    help: 'A reconciliation pass from start to end, its queries included',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly reconcileBlocked = new Histogram({
+    name: 'crosswire_reconcile_blocked_seconds',
+    help: 'The event-loop time of a reconciliation pass: its synchronous work, summed, without the time its queries are out',
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
   readonly sessionsEnded = new Counter({
     name: 'crosswire_sessions_ended_total',
     help: 'Sockets ended because their session ended, by reason (expired, revoked)',

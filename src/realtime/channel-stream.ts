@@ -138,13 +138,14 @@ export class ChannelStream {
   /**
    * This replica's own message, stored and published on the bus: it is
    * emitted when its frame comes back from Redis (echo), so it follows every
-   * revocation Redis took before it, as it does on the other replicas. If the
-   * frame is late the hold-back reads it.
+   * revocation Redis took before it, as it does on the other replicas. No
+   * hold is armed for it: a read started here, not by a frame, could pass a
+   * revocation still on its way. If the echo is lost, the next message's frame
+   * or the tick fills it.
    */
   expectEcho(message: MessageDto): void {
     if (this.stopped || (this.started && message.seq <= this.watermark)) return;
     this.echoes.set(message.seq, message);
-    this.knowCommitted(message.seq);
   }
 
   /** The frame of an own message came back (or the bus refused it): emit it now. */

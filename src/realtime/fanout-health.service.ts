@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { FanoutHealth, FanoutState } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { Background, type Loop } from '../metrics/background.js';
 import { INSTANCE_ID, REDIS_CLIENTS } from '../redis/redis.provider.js';
 import type { RedisClients } from '../redis/redis-clients.js';
 
@@ -20,7 +21,7 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
   private redisState: 'ok' | 'down' = 'down';
   private misses = 0;
   private pending?: string;
-  private timer?: NodeJS.Timeout;
+  private loop?: Loop;
   private readonly channel: string;
 
   constructor(
@@ -28,6 +29,7 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
     @Inject(INSTANCE_ID) instanceId: string,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly background: Background,
   ) {
     this.channel = `crosswire:canary:${instanceId}`;
   }
@@ -42,25 +44,26 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
         this.misses = 0;
       }
     });
-    const tick = async () => {
-      const before = this.fanout();
-      const pong = await Promise.race([
-        clients.pub.ping().then(() => true, () => false),
-        new Promise<boolean>((r) => setTimeout(() => r(false), this.config.CANARY_INTERVAL_MS).unref()),
-      ]);
-      this.redisState = pong ? 'ok' : 'down';
-      if (pong) {
-        if (this.pending !== undefined) this.misses++;
-        this.pending = randomUUID();
-        await clients.pub.publish(this.channel, this.pending).catch(() => undefined);
-      } else {
-        this.pending = undefined;
-      }
-      if (before !== this.fanout()) this.logger.event(this.fanout() === 'ok' ? 'info' : 'warn', `fan-out ${this.fanout()}`);
-      this.timer = setTimeout(() => void tick(), this.config.CANARY_INTERVAL_MS);
-      this.timer.unref();
-    };
-    void tick();
+    this.loop = this.background.every('fanout-canary', this.config.CANARY_INTERVAL_MS, () => this.tick(clients));
+  }
+
+  private async tick(clients: RedisClients) {
+    const before = this.fanout();
+    let timer: NodeJS.Timeout | undefined;
+    const pong = await Promise.race([
+      clients.pub.ping().then(() => true, () => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.config.CANARY_INTERVAL_MS))),
+    ]).finally(() => clearTimeout(timer));
+    this.redisState = pong ? 'ok' : 'down';
+    if (pong) {
+      if (this.pending !== undefined) this.misses++;
+      this.pending = randomUUID();
+      // The guarded client logs a failed publish; a lost canary is what this counts.
+      await clients.pub.publish(this.channel, this.pending);
+    } else {
+      this.pending = undefined;
+    }
+    if (before !== this.fanout()) this.logger.event(this.fanout() === 'ok' ? 'info' : 'warn', `fan-out ${this.fanout()}`, { component: 'fanout-canary' });
   }
 
   redis() {
@@ -75,6 +78,6 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
   }
 
   onModuleDestroy() {
-    clearTimeout(this.timer);
+    this.loop?.stop();
   }
 }

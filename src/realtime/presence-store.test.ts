@@ -3,6 +3,8 @@ import { freePort } from '../../test/support/free-port.js';
 import { RedisProcess } from '../../test/support/redis.js';
 import { NO_FAULTS, loadConfig } from '../config/config.js';
 import { JsonLogger } from '../logging/logger.js';
+import { Background } from '../metrics/background.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
 import { PresenceStore } from './presence-store.js';
 import type { RedisClients } from '../redis/redis-clients.js';
@@ -137,7 +139,9 @@ describe('PresenceService views on a real Redis', () => {
 
   /** A replica's presence: its own connections, and the events its sockets of channel c1 would hear. */
   const replica = async (instance: string, storeFor?: (pub: Redis, instance: string) => PresenceStore) => {
-    const presence = new PresenceService(loadConfig({ LEASE_TTL_MS: '400', PRESENCE_GRACE_MS: '0' }), new JsonLogger('t', 'silent'));
+    const logger = new JsonLogger('t', 'silent');
+    const metrics = new MetricsService();
+    const presence = new PresenceService(loadConfig({ LEASE_TTL_MS: '400', PRESENCE_GRACE_MS: '0' }), logger, new Background(metrics, logger), metrics);
     services.push(presence);
     const events: string[] = [];
     const waiters: Array<() => void> = [];

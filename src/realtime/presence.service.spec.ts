@@ -1,6 +1,8 @@
 import { jest } from '@jest/globals';
 import { loadConfig } from '../config/config.js';
 import { JsonLogger } from '../logging/logger.js';
+import { Background } from '../metrics/background.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PresenceService } from './presence.service.js';
 
 describe('PresenceService', () => {
@@ -10,7 +12,9 @@ describe('PresenceService', () => {
 
   beforeEach(async () => {
     jest.useFakeTimers();
-    presence = new PresenceService(loadConfig({ PRESENCE_GRACE_MS: '1000' }), new JsonLogger('t', 'silent'));
+    const logger = new JsonLogger('t', 'silent');
+    const metrics = new MetricsService();
+    presence = new PresenceService(loadConfig({ PRESENCE_GRACE_MS: '1000' }), logger, new Background(metrics, logger), metrics);
     events = [];
     presence.onEmit((event, channelId, user) => events.push(`${event} ${channelId} ${user.id}`));
     // Changes are announced for channels with subscribers here (a view).

@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { UserRef } from '../events/dto.js';
 import type { PresenceReader } from '../events/ports.js';
 import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { Background, type Loop } from '../metrics/background.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { Redis } from 'ioredis';
 import { type OneOrMany, add, has, members, remove } from './one-or-many.js';
@@ -48,14 +49,14 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
   private readonly views = new Map<string, View>();
   private emit: PresenceEmit = () => {};
   private store?: PresenceStore;
-  private timers: NodeJS.Timeout[] = [];
+  private loops: Loop[] = [];
   private convergeTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
-    // Optional so the unit tests can build one without the metrics registry.
-    @Optional() private readonly metrics?: MetricsService,
+    private readonly background: Background,
+    private readonly metrics: MetricsService,
   ) {}
 
   onEmit(emit: PresenceEmit) {
@@ -78,15 +79,12 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     // Changes published while the topics' connection was away are lost to it.
     bus.on('ready', () => this.scheduleConverge());
     const ttl = this.config.LEASE_TTL_MS;
-    const every = (ms: number, fn: () => Promise<void>) => {
-      const t = setInterval(() => void fn().catch(() => undefined), ms);
-      t.unref();
-      this.timers.push(t);
-    };
-    every(this.heartbeatMs, async () => {
-      if (store.ready && (await store.heartbeat(ttl))) this.reconnected();
-    });
-    every(Math.min(1_000, this.heartbeatMs), () => this.reapDead());
+    this.loops.push(
+      this.background.every('presence-heartbeat', this.heartbeatMs, async () => {
+        if (store.ready && (await store.heartbeat(ttl))) this.reconnected();
+      }),
+      this.background.every('presence-reap', Math.min(1_000, this.heartbeatMs), () => this.reapDead()),
+    );
     // The connection may have become ready before this listened for it.
     if (pub.status === 'ready') this.reconnected();
   }
@@ -104,7 +102,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     users.set(user.id, { user, sockets: socketId });
     const local = () => this.applyChange({ kind: 'joined', channelId, user });
     // On success the store publishes the change, which reaches every view, this one included.
-    if (this.store?.ready) this.store.join(channelId, user).catch(local);
+    if (this.store?.ready) this.store.join(channelId, user).catch((e: unknown) => (this.background.failed('presence-lease', e, { channelId }), local()));
     else local();
   }
 
@@ -121,7 +119,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
       users.delete(userId);
       if (users.size === 0) this.local.delete(channelId);
       const local = () => this.applyChange({ kind: 'left', channelId, user: entry.user });
-      if (this.store?.ready) this.store.leave(channelId, userId).catch(local);
+      if (this.store?.ready) this.store.leave(channelId, userId).catch((e: unknown) => (this.background.failed('presence-lease', e, { channelId }), local()));
       else local();
     };
     if (graceMs <= 0) finish();
@@ -133,7 +131,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     const view: View = { users: new Map(), pending: [] };
     this.views.set(channelId, view);
     let users = this.localUsers(channelId);
-    if (this.store?.ready) users = await this.store.online(channelId).catch(() => users);
+    if (this.store?.ready) users = await this.store.online(channelId).catch((e: unknown) => (this.background.failed('presence-read', e, { channelId }), users));
     if (this.views.get(channelId) !== view) return;
     view.users = new Map(users.map((u) => [u.id, u]));
     const pending = view.pending ?? [];
@@ -181,7 +179,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     for (const entry of this.local.get(channelId)?.values() ?? []) clearTimeout(entry.leaving);
     this.local.delete(channelId);
     this.views.delete(channelId);
-    void this.store?.forget(channelId).catch(() => undefined);
+    void this.store?.forget(channelId).catch((e: unknown) => this.background.failed('presence-forget', e, { channelId }));
   }
 
   async online(channelId: string): Promise<UserRef[]> {
@@ -208,7 +206,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
       .heartbeat(this.config.LEASE_TTL_MS)
       .then(() => store.reassert(held))
       .then(() => this.scheduleConverge())
-      .catch((e: unknown) => this.logger.event('warn', 'presence re-assert failed', { err: String(e) }));
+      .catch((e: unknown) => this.background.failed('presence-reassert', e));
   }
 
   /** Re-reads every view after the others had a heartbeat to re-assert, so nobody is announced gone who simply re-asserted late. */
@@ -216,7 +214,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     if (this.convergeTimer) return;
     this.convergeTimer = setTimeout(() => {
       this.convergeTimer = undefined;
-      void this.converge().catch((e: unknown) => this.logger.event('warn', 'presence converge failed', { err: String(e) }));
+      void this.converge().catch((e: unknown) => this.background.failed('presence-converge', e));
     }, this.heartbeatMs + RECONNECT_MS + MARGIN_MS);
     this.convergeTimer.unref();
   }
@@ -259,7 +257,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
    * the full TTL, so users who do not come back on another replica leave soon.
    */
   async goodbye(): Promise<void> {
-    await this.store?.heartbeat(this.config.LEASE_TTL_MS, this.config.PRESENCE_GRACE_MS).catch(() => undefined);
+    await this.store?.heartbeat(this.config.LEASE_TTL_MS, this.config.PRESENCE_GRACE_MS).catch((e: unknown) => this.background.failed('presence-goodbye', e));
   }
 
   private localUsers(channelId: string): UserRef[] {
@@ -274,14 +272,14 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
       const reaped = await store.reapIfWon(dead);
       if (!reaped) continue;
       const { left } = reaped;
-      this.metrics?.presenceReaps.inc();
-      this.metrics?.presenceReapedLeaves.inc(left.length);
+      this.metrics.presenceReaps.inc();
+      this.metrics.presenceReapedLeaves.inc(left.length);
       if (left.length) this.logger.event('info', 'reaped a dead instance', { instance: dead, left: left.length });
     }
   }
 
   onModuleDestroy() {
-    this.timers.forEach(clearInterval);
+    this.loops.forEach((l) => l.stop());
     clearTimeout(this.convergeTimer);
     for (const users of this.local.values()) for (const entry of users.values()) clearTimeout(entry.leaving);
     this.local.clear();

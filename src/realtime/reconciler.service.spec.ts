@@ -4,6 +4,7 @@ import { loadConfig } from '../config/config.js';
 import type { MessageDto } from '../events/dto.js';
 import { JsonLogger } from '../logging/logger.js';
 import type { ChannelHead, MessagesReader } from '../messages/messages.reader.js';
+import { Background } from '../metrics/background.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
@@ -19,7 +20,7 @@ const msg = (channelId: string, seq: number): MessageDto => ({ id: `${channelId}
  */
 function setup(channels: Record<string, { lastSeq: number; visibility?: 'public' | 'private'; members?: string[] }>) {
   const db = new Map(Object.entries(channels));
-  const calls = { heads: 0, ranges: [] as Array<[string, number, number]>, deleted: [] as string[], revoked: [] as Array<[string, string[]]> };
+  const calls = { heads: 0, membershipQueries: 0, ranges: [] as Array<[string, number, number]>, deleted: [] as string[], revoked: [] as Array<[string, string[]]> };
   const emitted: Array<{ channelId: string; seq: number }> = [];
   let headsGate: Promise<void> = Promise.resolve();
   const faults = { failHeads: 0 };
@@ -48,7 +49,9 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
     sessionsHere: () => new Map(),
   } as unknown as SocketServer;
   const config = loadConfig({ RECONCILE_MS: '60000' });
-  const logger = new JsonLogger('t', 'silent');
+  const logged: Array<Record<string, unknown>> = [];
+  const logger = new JsonLogger('t', 'info', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
+  const metrics = new MetricsService();
   const bus = { publishMessage: () => undefined } as unknown as ChannelBus;
   const delivery = new DeliveryService(sockets, bus, reader, new MetricsService(), config, logger);
   const localUsers = new Map<string, string[]>();
@@ -61,12 +64,19 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
     revokeHere: (id: string, users: string[]) => calls.revoked.push([id, users]),
   } as unknown as SubscriptionService;
   const channelsService = {
-    membersAmong: async (id: string, users: string[]) => new Set(users.filter((u) => db.get(id)?.members?.includes(u))),
+    membershipsAmong: async (pairs: Array<[string, string]>) => {
+      calls.membershipQueries++;
+      return new Set(pairs.filter(([id, u]) => db.get(id)?.members?.includes(u)).map(([id, u]) => `${id}|${u}`));
+    },
   } as unknown as ChannelsService;
-  const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, {} as AuthService, sockets, new MetricsService(), config, logger);
+  const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, {} as AuthService, sockets, metrics, config, new Background(metrics, logger));
   return {
     db,
     calls,
+    logged,
+    metrics,
+    subscriptions,
+    reader,
     emitted,
     delivery,
     reconciler,
@@ -99,16 +109,33 @@ describe('ReconcilerService (the tick)', () => {
     expect(t.delivery.stream('a')?.head).toBe(1_203);
   });
 
-  it('treats a tracked channel gone from Postgres as deleted, and evicts non-members of a private one', async () => {
-    const t = setup({ gone: { lastSeq: 0 }, priv: { lastSeq: 0, visibility: 'private', members: ['u1'] }, pub: { lastSeq: 0 } });
-    for (const id of ['gone', 'priv', 'pub']) await t.delivery.track(id);
+  it('treats a tracked channel gone from Postgres as deleted, and evicts non-members of private ones, asking for all memberships at once', async () => {
+    const t = setup({ gone: { lastSeq: 0 }, priv: { lastSeq: 0, visibility: 'private', members: ['u1'] }, priv2: { lastSeq: 0, visibility: 'private', members: ['u4'] }, pub: { lastSeq: 0 } });
+    for (const id of ['gone', 'priv', 'priv2', 'pub']) await t.delivery.track(id);
     t.db.delete('gone');
     t.localUsers.set('priv', ['u1', 'u2', 'u3']);
+    t.localUsers.set('priv2', ['u4', 'u5']);
     t.localUsers.set('pub', ['u9']);
     await t.reconciler.runOnce();
     expect(t.calls.deleted).toEqual(['gone']);
-    expect(t.calls.revoked).toEqual([['priv', ['u2', 'u3']]]);
-    expect(t.delivery.tracked().sort()).toEqual(['priv', 'pub']);
+    expect(t.calls.revoked).toEqual([['priv', ['u2', 'u3']], ['priv2', ['u5']]]);
+    expect(t.calls.membershipQueries).toBe(1);
+    expect(t.delivery.tracked().sort()).toEqual(['priv', 'priv2', 'pub']);
+  });
+
+  it('evicts before it catches up: a message the heads include is read only after the access it needs was checked', async () => {
+    const t = setup({ priv: { lastSeq: 0, visibility: 'private', members: ['u1'] } });
+    await t.delivery.track('priv');
+    t.localUsers.set('priv', ['u1', 'u2']);
+    t.db.set('priv', { lastSeq: 1, visibility: 'private', members: ['u1'] });
+    const order: string[] = [];
+    const revoke = t.subscriptions.revokeHere.bind(t.subscriptions);
+    t.subscriptions.revokeHere = (id, users, reason) => (order.push(`revoke ${users.join(',')}`), revoke(id, users, reason));
+    const read = t.reader.range.bind(t.reader);
+    t.reader.range = (...args) => (order.push('read'), read(...args));
+    await t.reconciler.runOnce();
+    await settle();
+    expect(order).toEqual(['revoke u2', 'read']);
   });
 
   it('concurrent triggers share the pass in flight; the next trigger runs a new one', async () => {
@@ -126,13 +153,15 @@ describe('ReconcilerService (the tick)', () => {
     expect(t.calls.heads).toBe(2);
   });
 
-  it('a failed pass is logged and retried by the next trigger', async () => {
+  it('a failed pass is logged and counted as a background failure, and retried by the next trigger', async () => {
     const t = setup({ a: { lastSeq: 0 } });
     await t.delivery.track('a');
     t.faults.failHeads = 1;
     t.db.set('a', { lastSeq: 1 });
     await expect(t.reconciler.runOnce()).resolves.toBeUndefined();
     expect(t.emitted).toEqual([]);
+    expect(t.logged).toEqual([expect.objectContaining({ level: 'warn', msg: 'background failure', component: 'reconcile', err: 'connection refused' })]);
+    expect((await t.metrics.backgroundErrors.get()).values).toEqual([expect.objectContaining({ labels: { source: 'reconcile' }, value: 1 })]);
     await t.reconciler.runOnce();
     await settle();
     expect(t.emitted).toEqual([{ channelId: 'a', seq: 1 }]);

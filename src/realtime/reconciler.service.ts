@@ -1,8 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { AuthService } from '../auth/auth.service.js';
 import { ChannelsService } from '../channels/channels.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { LOGGER, type JsonLogger } from '../logging/logger.js';
+import { Background } from '../metrics/background.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { MessagesReader } from '../messages/messages.reader.js';
 import { DeliveryService } from './delivery.service.js';
@@ -16,8 +17,14 @@ import { SubscriptionService } from './subscription.service.js';
  * see (the last message of a channel that then goes quiet, lost with a
  * publisher or with Redis) and re-applies access: a deleted channel, or a
  * private one a local user is no longer in, is evicted even if the
- * revocation event itself was lost with Redis; so is a socket whose user
+ * revocation frame itself was lost with Redis; so is a socket whose user
  * logged out everywhere or changed password meanwhile.
+ *
+ * Three queries a pass, whatever the number of channels and sockets: the
+ * heads, then the token versions and the memberships together. Access is read
+ * after the heads, and applied before any catch-up: a message the heads
+ * include was committed before those reads, so a revocation answered before
+ * that message was published is seen and applied before the message is read.
  */
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -34,7 +41,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     private readonly sockets: SocketServer,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly background: Background,
   ) {}
 
   onApplicationBootstrap() {
@@ -47,42 +54,70 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   /** One pass now (also when Redis comes back); concurrent calls share the pass in flight. */
   runOnce(): Promise<void> {
-    this.running ??= this.pass()
+    if (this.stopped) return Promise.resolve();
+    this.running ??= this.timed()
       .then(
         () => this.metrics.reconcilePasses.inc({ outcome: 'ok' }),
         (e: unknown) => {
           this.metrics.reconcilePasses.inc({ outcome: 'failed' });
-          this.logger.event('warn', 'reconciliation failed', { err: String(e) });
+          this.background.failed('reconcile', e);
         },
       )
       .finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async pass() {
-    await this.channelsPass();
-    const sessions = this.sockets.sessionsHere();
-    if (sessions.size > 0) for (const [userId, version] of await this.auth.revokedAmong(sessions)) this.sockets.endSessions(userId, version);
+  /** The pass, with its event-loop time summed slice by slice (between its awaits). */
+  private async timed() {
+    const started = performance.now();
+    let blocked = 0;
+    const slice = <T>(work: () => T): T => {
+      const t = performance.now();
+      try {
+        return work();
+      } finally {
+        blocked += performance.now() - t;
+      }
+    };
+    try {
+      await this.pass(slice);
+    } finally {
+      this.metrics.reconcileDuration.observe((performance.now() - started) / 1000);
+      this.metrics.reconcileBlocked.observe(blocked / 1000);
+    }
   }
 
-  private async channelsPass() {
-    const ids = this.delivery.tracked();
-    if (ids.length === 0) return;
-    const heads = await this.reader.heads(ids);
-    for (const channelId of ids) {
-      if (!this.delivery.stream(channelId)) continue;
-      const head = heads.get(channelId);
-      if (!head) {
-        this.subscriptions.deletedHere(channelId);
-        continue;
+  private async pass(slice: <T>(work: () => T) => T) {
+    const ids = slice(() => this.delivery.tracked());
+    const heads = ids.length > 0 ? await this.reader.heads(ids) : new Map();
+    // Who to check, as of now: a socket that subscribes during the queries checked its own access.
+    const { sessions, localSubscribers, pairs } = slice(() => {
+      const local = new Map<string, string[]>();
+      for (const id of ids) if (heads.get(id)?.visibility === 'private') local.set(id, this.subscriptions.usersHere(id));
+      return {
+        sessions: this.sockets.sessionsHere(),
+        localSubscribers: local,
+        pairs: [...local].flatMap(([id, users]) => users.map((u): [string, string] => [id, u])),
+      };
+    });
+    const [revoked, members] = await Promise.all([
+      sessions.size > 0 ? this.auth.revokedAmong(sessions) : Promise.resolve([]),
+      this.channels.membershipsAmong(pairs),
+    ]);
+    slice(() => {
+      for (const [userId, version] of revoked) this.sockets.endSessions(userId, version);
+      for (const id of ids) {
+        if (!this.delivery.stream(id)) continue;
+        const head = heads.get(id);
+        if (!head) {
+          this.subscriptions.deletedHere(id);
+          continue;
+        }
+        const here = localSubscribers.get(id);
+        if (here) this.subscriptions.revokeHere(id, here.filter((u) => !members.has(`${id}|${u}`)), 'removed');
+        this.delivery.stream(id)?.catchUp(head.lastSeq);
       }
-      if (head.visibility === 'private') {
-        const here = this.subscriptions.usersHere(channelId);
-        const members = await this.channels.membersAmong(channelId, here);
-        this.subscriptions.revokeHere(channelId, here.filter((u) => !members.has(u)), 'removed');
-      }
-      this.delivery.stream(channelId)?.catchUp(head.lastSeq);
-    }
+    });
   }
 
   onModuleDestroy() {

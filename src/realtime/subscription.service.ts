@@ -8,6 +8,7 @@ import type { ChannelDto, MessageDto, UserRef } from '../events/dto.js';
 import { type RemovedReason, type SubscribeResult, channelRoom } from '../events/events.js';
 import type { TypedSocket } from '../events/sockets.js';
 import { FAULTS } from '../faults/faults.module.js';
+import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -88,6 +89,7 @@ export class SubscriptionService {
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FAULTS) private readonly faults: FaultSwitches,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly limits: LimitsService,
   ) {}
 
@@ -173,7 +175,10 @@ export class SubscriptionService {
     const existing = this.get(socket, channelId);
     const checkedAt = this.epoch;
     const channel = await this.checkAccess(channelId, user, existing);
-    if (this.faults.subscribeDelayMs > 0) await sleep(this.faults.subscribeDelayMs);
+    if (this.faults.subscribeDelayMs > 0) {
+      this.logger.event('info', 'fault: subscribe held', { channelId, ms: this.faults.subscribeDelayMs });
+      await sleep(this.faults.subscribeDelayMs);
+    }
     if (!socket.connected) return this.abandoned();
     this.refuseIfRevoked(pending);
     if (sinceSeq !== undefined && sinceSeq > channel.lastSeq) {

@@ -35,10 +35,12 @@ export interface RedisClients {
   close(): Promise<void>;
 }
 
-export function createRedisClients(url: string, logger: JsonLogger): RedisClients {
+/** `counted` hears every error (crosswire_background_errors_total{source="redis"}); the log only one per kind every 10 s. */
+export function createRedisClients(url: string, logger: JsonLogger, counted: () => void = () => undefined): RedisClients {
   const last = new Map<string, number>();
   // One line per client and error kind every 10 s: an outage must not flood the log.
   const logError = (who: string) => (err: Error) => {
+    counted();
     const key = `${who}:${err.message}`;
     if (Date.now() - (last.get(key) ?? 0) < 10_000) return;
     last.set(key, Date.now());
