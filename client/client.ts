@@ -1,5 +1,6 @@
 import { type ManagerOptions, type Socket, type SocketOptions, io } from 'socket.io-client';
 import type { Json, MessageDto, UserRef } from '../src/events/dto.js';
+import { FINAL_HANDSHAKE_REFUSALS } from '../src/events/close-reasons.js';
 import type { Ack, ClientToServerEvents, RemovedReason, ServerToClientEvents, SubscribeResult } from '../src/events/events.js';
 import { ChannelFeed } from './feed.js';
 import { newId } from './ids.js';
@@ -65,8 +66,6 @@ interface Sub {
   missed: number;
 }
 
-/** Handshake refusals that no retry fixes. */
-const FINAL_CONNECT_ERRORS = new Set(['unauthorized', 'origin not allowed']);
 
 /**
  * A Crosswire client: per channel it hands the app every message once, in
@@ -201,7 +200,7 @@ export class CrosswireClient {
     });
     s.on('connect_error', (err) => {
       if (this.state.value.status === 'closed') return;
-      if (FINAL_CONNECT_ERRORS.has(err.message)) return this.finish(err.message);
+      if (FINAL_HANDSHAKE_REFUSALS.has(err.message)) return this.finish(err.message);
       this.state.set({ status: 'reconnecting', reason: err.message, replicaId: this.replicaId });
       // A handshake refused by the hub (e.g. `unavailable`) is not retried by socket.io itself.
       const wait = (err as Error & { data?: { retryAfterMs?: number } }).data?.retryAfterMs ?? 1_000;

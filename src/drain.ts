@@ -2,8 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from './config/config.js';
 import { ReadinessService } from './health/readiness.service.js';
 import type { JsonLogger } from './logging/logger.js';
-import { PresenceService } from './realtime/presence.service.js';
-import { SocketServer } from './realtime/socket-server.js';
+import { PresenceService } from './realtime/presence/presence.service.js';
+import { SocketServer } from './realtime/transport/socket-server.js';
 import { closeHub } from './shutdown.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

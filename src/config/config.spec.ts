@@ -73,8 +73,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CROSSWIRE_HARNESS: 'production' })).toThrow(/CROSSWIRE_HARNESS/);
   });
 
-  it('keeps a subscribe ack within half of a socket send buffer', () => {
+  it('keeps a subscribe ack within half of a socket send buffer; by default a quarter of it, at most 256 KiB', () => {
     expect(loadConfig({}).SUBSCRIBE_ACK_MAX_BYTES).toBe(262_144);
+    expect(loadConfig({ SOCKET_BUFFER_MAX_BYTES: '262144' }).SUBSCRIBE_ACK_MAX_BYTES).toBe(65_536);
     expect(() => loadConfig({ SOCKET_BUFFER_MAX_BYTES: '262144', SUBSCRIBE_ACK_MAX_BYTES: '262144' })).toThrow(/SUBSCRIBE_ACK_MAX_BYTES: must be at most half/);
   });
 });

@@ -140,9 +140,10 @@ const schema = z.object({
    * Bytes of messages one subscribe ack's `missed` may carry (each counted as its body's JSON plus a
    * 320-byte envelope), at most half of SOCKET_BUFFER_MAX_BYTES so an ack and the live messages behind it
    * fit in a socket's send buffer. Past it the ack says hasMore and the client asks again from its head;
-   * one message is always carried, however large. Default 256 KiB.
+   * one message is always carried, however large. Default: a quarter of SOCKET_BUFFER_MAX_BYTES, at most
+   * 256 KiB (256 KiB with the default buffer).
    */
-  SUBSCRIBE_ACK_MAX_BYTES: int(262_144, 1024, 134_217_728),
+  SUBSCRIBE_ACK_MAX_BYTES: z.coerce.number().int().min(1024).max(134_217_728).optional(),
   DRAIN_MS: int(10_000),
   LEASE_TTL_MS: int(10_000, 100),
   PRESENCE_GRACE_MS: int(3_000),
@@ -172,7 +173,8 @@ const schema = z.object({
 });
 
 type Parsed = z.infer<typeof schema>;
-export type AppConfig = Readonly<Parsed>;
+/** The parsed environment, with the defaults that derive from other keys filled in. */
+export type AppConfig = Readonly<Omit<Parsed, 'SUBSCRIBE_ACK_MAX_BYTES'> & { SUBSCRIBE_ACK_MAX_BYTES: number }>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -190,7 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
     );
   }
-  const cfg = result.data;
+  const cfg = { ...result.data, SUBSCRIBE_ACK_MAX_BYTES: result.data.SUBSCRIBE_ACK_MAX_BYTES ?? Math.min(262_144, Math.floor(result.data.SOCKET_BUFFER_MAX_BYTES / 4)) };
   const problems: string[] = [];
   if (cfg.JWT_SECRET && cfg.JWT_SECRET_FILE) {
     problems.push('JWT_SECRET, JWT_SECRET_FILE: set one, not both');

@@ -1,4 +1,7 @@
+import type { RemovedReason, SessionEnd } from './close-reasons.js';
 import type { ChannelDto, ErrorBody, Json, MessageDto, UserRef } from './dto.js';
+
+export type { RemovedReason, SessionEnd } from './close-reasons.js';
 
 // The socket event maps, shared by the server and the client library.
 
@@ -18,7 +21,6 @@ export interface SubscribeResult {
   head: number;
 }
 
-export type RemovedReason = 'removed' | 'left' | 'private';
 
 /** Events a client sends; the server answers each through its ack. */
 export interface ClientToServerEvents {
@@ -35,7 +37,7 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   session: (p: { userId: string; replicaId: string }) => void;
   /** The session ends for good (then the server disconnects): log in again. */
-  'session:revoked': (p: { reason: 'expired' | 'revoked' }) => void;
+  'session:revoked': (p: { reason: SessionEnd }) => void;
   'message:created': (m: MessageDto) => void;
   'presence:joined': (p: { channelId: string; user: UserRef }) => void;
   'presence:left': (p: { channelId: string; user: UserRef }) => void;

@@ -1,60 +1,26 @@
-import { Inject, Module, type OnModuleInit } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
-import { ChannelsModule } from '../channels/channels.module.js';
-import { EventsModule } from '../events/events.module.js';
-import { FaultsModule } from '../faults/faults.module.js';
-import { BROADCASTER, type Broadcaster, FANOUT_HEALTH, type FanoutHealth, PRESENCE_READER, type Port, type PresenceReader } from '../events/ports.js';
-import { LimitsModule } from '../limits/limits.module.js';
-import { MessagesModule } from '../messages/messages.module.js';
-import { RealtimeBroadcaster } from './broadcaster.js';
-import { ChannelBus } from './channel-bus.js';
-import { DeliveryService } from './delivery.service.js';
-import { FanoutHealthService } from './fanout-health.service.js';
-import { PresenceService } from './presence.service.js';
-import { RealtimeGateway } from './realtime.gateway.js';
-import { ReconcilerService } from './reconciler.service.js';
-import { RedisModule } from '../redis/redis.module.js';
-import { SlowConsumers } from './slow-consumers.js';
-import { SocketServer } from './socket-server.js';
-import { SubscriptionService } from './subscription.service.js';
-import { SubscriptionsGateway } from './subscriptions.gateway.js';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { DeliveryModule } from './delivery/delivery.module.js';
+import { PresenceModule } from './presence/presence.module.js';
+import { PresenceService } from './presence/presence.service.js';
+import { TransportModule } from './transport/transport.module.js';
+import { SocketServer } from './transport/socket-server.js';
 
 /**
- * Everything that touches Socket.IO. It imports the features it serves and
- * binds the ports they call (EventsModule) at start-up; no feature imports it.
+ * Everything that touches Socket.IO, in three protocols with one-way edges:
+ * transport (the server, connections) ← delivery (bus, streams, subscriptions,
+ * tick) → presence (leases, views). Here presence's changes are handed to the
+ * channels' sockets. No feature imports realtime/: it binds the ports they
+ * call (events/) at start-up.
  */
-@Module({
-  imports: [AuthModule, ChannelsModule, MessagesModule, EventsModule, RedisModule, LimitsModule, FaultsModule],
-  providers: [
-    SocketServer,
-    ChannelBus,
-    DeliveryService,
-    PresenceService,
-    SubscriptionService,
-    ReconcilerService,
-    FanoutHealthService,
-    SlowConsumers,
-    RealtimeGateway,
-    SubscriptionsGateway,
-  ],
-  exports: [SocketServer, PresenceService],
-})
+@Module({ imports: [TransportModule, PresenceModule, DeliveryModule] })
 export class RealtimeModule implements OnModuleInit {
   constructor(
-    @Inject(BROADCASTER) private readonly broadcaster: Port<Broadcaster>,
-    @Inject(PRESENCE_READER) private readonly presenceReader: Port<PresenceReader>,
-    @Inject(FANOUT_HEALTH) private readonly fanoutHealth: Port<FanoutHealth>,
-    private readonly delivery: DeliveryService,
-    private readonly subscriptions: SubscriptionService,
     private readonly presence: PresenceService,
     private readonly sockets: SocketServer,
-    private readonly fanout: FanoutHealthService,
-    private readonly bus: ChannelBus,
   ) {}
 
   onModuleInit() {
-    this.broadcaster.bind(new RealtimeBroadcaster(this.delivery, this.subscriptions, this.sockets, this.bus));
-    this.presenceReader.bind(this.presence);
-    this.fanoutHealth.bind(this.fanout);
+    // Presence is never announced to the user's own sockets.
+    this.presence.onPresenceChange((event, channelId, user) => this.sockets.toChannel(channelId, event, { channelId, user }, this.presence.socketsOf(channelId, user.id)));
   }
 }

@@ -57,7 +57,7 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
   });
 
   it('while Postgres is down every replica answers REST 503 UNAVAILABLE and socket acks UNAVAILABLE, /readyz is 503 (postgres down), /healthz 200, and none exits', async () => {
-    const failedTicks = replicas.map((r) => r.logged('reconciliation failed').length);
+    const failedTicks = replicas.map((r) => r.logged<{ component: string }>('background failure').filter((l) => l.component === 'reconcile').length);
     await pg.stop();
 
     await until('every replica reports 503 unready with postgres down', async () => {
@@ -93,7 +93,7 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
 
     // Several reconciliation ticks fail against the stopped database (the
     // sockets are subscribed, so every tick queries it) and nobody dies of it.
-    await until('three failed reconciliation ticks on every replica', () => replicas.every((r, i) => r.logged('reconciliation failed').length >= failedTicks[i] + 3), 15_000);
+    await until('three failed reconciliation ticks on every replica', () => replicas.every((r, i) => r.logged<{ component: string }>('background failure').filter((l) => l.component === 'reconcile').length >= failedTicks[i] + 3), 15_000);
     for (const [i, r] of replicas.entries()) {
       expect({ replica: r.id, alive: r.alive, connected: sockets[i].connected, disconnects: disconnects[i] }).toEqual({
         replica: r.id, alive: true, connected: true, disconnects: [],

@@ -1,15 +1,15 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { notFound } from '../common/errors.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { MessageDto } from '../events/dto.js';
-import { LOGGER, type JsonLogger } from '../logging/logger.js';
-import { jsonBytes } from '../common/validation.js';
-import { MESSAGE_ENVELOPE_BYTES } from '../messages/messages.mapper.js';
-import { MessagesReader } from '../messages/messages.reader.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { notFound } from '../../common/errors.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import type { MessageDto } from '../../events/dto.js';
+import { LOGGER, type JsonLogger } from '../../logging/logger.js';
+import { jsonBytes } from '../../common/validation.js';
+import { MESSAGE_ENVELOPE_BYTES } from '../../messages/messages.mapper.js';
+import { MessagesReader } from '../../messages/messages.reader.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
 import { ChannelStream, type DeliveryPath } from './channel-stream.js';
-import { SocketServer } from './socket-server.js';
+import { SocketServer } from '../transport/socket-server.js';
 
 /** One read of the hold-back or the tick fetches at most this many messages. */
 export const READ_PAGE = 500;

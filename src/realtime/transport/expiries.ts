@@ -1,4 +1,4 @@
-import type { TypedSocket } from '../events/sockets.js';
+import type { TypedSocket } from '../../events/sockets.js';
 
 /**
  * Disconnects sockets when their token expires, with one timer for all of

@@ -1,13 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { AuthService } from '../auth/auth.service.js';
-import { ChannelsService } from '../channels/channels.service.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Background } from '../metrics/background.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { MessagesReader } from '../messages/messages.reader.js';
+import { AuthService } from '../../auth/auth.service.js';
+import { ChannelsService } from '../../channels/channels.service.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { Background } from '../../metrics/background.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { MessagesReader } from '../../messages/messages.reader.js';
+import { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
-import { SocketServer } from './socket-server.js';
+import { SocketServer } from '../transport/socket-server.js';
 import { SubscriptionService } from './subscription.service.js';
 
 /**
@@ -42,9 +43,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly background: Background,
+    private readonly bus: ChannelBus,
   ) {}
 
   onApplicationBootstrap() {
+    // The topics back: whatever was published while they were away is filled in now, not at the next tick.
+    this.bus.onReady(() => void this.runOnce());
     const loop = async () => {
       await this.runOnce();
       if (!this.stopped) this.timer = setTimeout(() => void loop(), this.config.RECONCILE_MS).unref();

@@ -1,10 +1,10 @@
 import { Ack, ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
-import { channelRefSchema, subscribeSchema } from '../channels/channels.schemas.js';
-import { ClientEventsGateway } from '../common/client-gateway.decorator.js';
-import { ZodPipe } from '../common/zod.pipe.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import type { Ack as AckOf, SubscribeResult } from '../events/events.js';
-import type { TypedSocket } from '../events/sockets.js';
+import { channelRefSchema, subscribeSchema } from '../../channels/channels.schemas.js';
+import { ClientEventsGateway } from '../../common/client-gateway.decorator.js';
+import { ZodPipe } from '../../common/zod.pipe.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import type { Ack as AckOf, SubscribeResult } from '../../events/events.js';
+import type { TypedSocket } from '../../events/sockets.js';
 import { SubscriptionService } from './subscription.service.js';
 
 /** The socket events of a channel subscription: validated here, carried out by SubscriptionService. */

@@ -1,4 +1,4 @@
-import type { MessageDto } from '../events/dto.js';
+import type { MessageDto } from '../../events/dto.js';
 
 export type DeliveryPath = 'live' | 'holdback' | 'reconcile';
 

@@ -1,15 +1,15 @@
-import type { AuthService } from '../auth/auth.service.js';
-import type { ChannelsService } from '../channels/channels.service.js';
-import { loadConfig } from '../config/config.js';
-import type { MessageDto } from '../events/dto.js';
-import { JsonLogger } from '../logging/logger.js';
-import type { ChannelHead, MessagesReader } from '../messages/messages.reader.js';
-import { Background } from '../metrics/background.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import type { AuthService } from '../../auth/auth.service.js';
+import type { ChannelsService } from '../../channels/channels.service.js';
+import { loadConfig } from '../../config/config.js';
+import type { MessageDto } from '../../events/dto.js';
+import { JsonLogger } from '../../logging/logger.js';
+import type { ChannelHead, MessagesReader } from '../../messages/messages.reader.js';
+import { Background } from '../../metrics/background.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import type { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
 import { ReconcilerService } from './reconciler.service.js';
-import type { SocketServer } from './socket-server.js';
+import type { SocketServer } from '../transport/socket-server.js';
 import type { SubscriptionService } from './subscription.service.js';
 
 const msg = (channelId: string, seq: number): MessageDto => ({ id: `${channelId}-${seq}`, channelId, seq, authorId: 'a', body: seq, clientMsgId: null, createdAt: '' });
@@ -69,7 +69,7 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
       return new Set(pairs.filter(([id, u]) => db.get(id)?.members?.includes(u)).map(([id, u]) => `${id}|${u}`));
     },
   } as unknown as ChannelsService;
-  const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, {} as AuthService, sockets, metrics, config, new Background(metrics, logger));
+  const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, {} as AuthService, sockets, metrics, config, new Background(metrics, logger), { onReady: () => undefined } as unknown as ChannelBus);
   return {
     db,
     calls,

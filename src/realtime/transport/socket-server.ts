@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { type ServerEvent, type ServerEventPayload, channelRoom } from '../events/events.js';
-import type { TypedServer, TypedSocket } from '../events/sockets.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { type ServerEvent, type ServerEventPayload, type SessionEnd, channelRoom } from '../../events/events.js';
+import type { TypedServer, TypedSocket } from '../../events/sockets.js';
 
 /**
  * This replica's Socket.IO server, once the gateway has it. The realtime
@@ -10,11 +10,21 @@ import type { TypedServer, TypedSocket } from '../events/sockets.js';
 @Injectable()
 export class SocketServer {
   private server?: TypedServer;
+  private readonly disconnectListeners: Array<(socket: TypedSocket) => void> = [];
 
   constructor(private readonly metrics: MetricsService) {}
 
   attach(io: TypedServer) {
     this.server = io;
+  }
+
+  /** Called for every socket that disconnects (transport has no idea what the protocols above hold for it). */
+  onDisconnect(listener: (socket: TypedSocket) => void): void {
+    this.disconnectListeners.push(listener);
+  }
+
+  disconnected(socket: TypedSocket): void {
+    for (const listener of this.disconnectListeners) listener(socket);
   }
 
   get io(): TypedServer | undefined {
@@ -49,7 +59,7 @@ export class SocketServer {
   }
 
   /** Final for the client (CONTRACT §5): it is told why before the server disconnect. */
-  endSession(socket: TypedSocket, reason: 'expired' | 'revoked'): void {
+  endSession(socket: TypedSocket, reason: SessionEnd): void {
     this.metrics.sessionsEnded.inc({ reason });
     socket.emit('session:revoked', { reason });
     socket.disconnect(true);

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { LOGGER, type JsonLogger } from '../logging/logger.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { LOGGER, type JsonLogger } from '../../logging/logger.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { SocketServer } from './socket-server.js';
 
 // engine.io's socket and transport as far as this file reads them (its typings

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FaultSwitches } from '../config/config.js';
-import type { MessageDto, UserRef } from '../events/dto.js';
-import type { RemovedReason } from '../events/events.js';
-import { FAULTS } from '../faults/faults.module.js';
-import { INSTANCE_ID, REDIS_CLIENTS } from '../redis/redis.provider.js';
-import type { RedisClients } from '../redis/redis-clients.js';
+import type { FaultSwitches } from '../../config/config.js';
+import type { MessageDto, UserRef } from '../../events/dto.js';
+import type { RemovedReason } from '../../events/events.js';
+import { FAULTS } from '../../faults/faults.module.js';
+import { INSTANCE_ID, REDIS_CLIENTS } from '../../redis/redis.provider.js';
+import type { RedisClients } from '../../redis/redis-clients.js';
 
 /** One Redis topic per channel: what other replicas need to know of that channel, and nothing else. */
 export const channelTopic = (channelId: string) => `crosswire:ch:${channelId}`;
@@ -123,6 +123,11 @@ export class ChannelBus {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([confirmed, new Promise((r) => (timer = setTimeout(r, CONFIRM_MS)))]);
     clearTimeout(timer);
+  }
+
+  /** The bus connection is (again) ready: frames published while it was away are lost to it. */
+  onReady(listener: () => void): void {
+    this.redis?.bus.on('ready', listener);
   }
 
   leave(channelId: string): void {

@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { FanoutHealth, FanoutState } from '../events/ports.js';
-import { LOGGER, type JsonLogger } from '../logging/logger.js';
-import { Background, type Loop } from '../metrics/background.js';
-import { INSTANCE_ID, REDIS_CLIENTS } from '../redis/redis.provider.js';
-import type { RedisClients } from '../redis/redis-clients.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import type { FanoutHealth, FanoutState } from '../../events/ports.js';
+import { LOGGER, type JsonLogger } from '../../logging/logger.js';
+import { Background, type Loop } from '../../metrics/background.js';
+import { INSTANCE_ID, REDIS_CLIENTS } from '../../redis/redis.provider.js';
+import type { RedisClients } from '../../redis/redis-clients.js';
 
 const STUCK_AFTER = 3;
 

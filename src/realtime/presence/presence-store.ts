@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { UserRef } from '../events/dto.js';
+import type { UserRef } from '../../events/dto.js';
 
 // Presence leases in Redis. Per channel: a hash user → username (who is online
 // cluster-wide) and per user a set of instance ids holding a socket there. Per

@@ -1,22 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChannelsService } from '../channels/channels.service.js';
-import { badRequest, notFound } from '../common/errors.js';
-import { toAppError, unavailable } from '../common/unavailable.js';
-import { APP_CONFIG, type AppConfig, type FaultSwitches } from '../config/config.js';
-import type { ChannelDto, MessageDto, UserRef } from '../events/dto.js';
-import { type RemovedReason, type SubscribeResult, channelRoom } from '../events/events.js';
-import type { TypedSocket } from '../events/sockets.js';
-import { FAULTS } from '../faults/faults.module.js';
-import { LOGGER, type JsonLogger } from '../logging/logger.js';
-import { MessagesService } from '../messages/messages.service.js';
-import { LimitsService } from '../limits/limits.service.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { ChannelsService } from '../../channels/channels.service.js';
+import { badRequest, notFound } from '../../common/errors.js';
+import { toAppError, unavailable } from '../../common/unavailable.js';
+import { APP_CONFIG, type AppConfig, type FaultSwitches } from '../../config/config.js';
+import type { ChannelDto, MessageDto, UserRef } from '../../events/dto.js';
+import { type RemovedReason, type SubscribeResult, channelRoom } from '../../events/events.js';
+import type { TypedSocket } from '../../events/sockets.js';
+import { FAULTS } from '../../faults/faults.module.js';
+import { LOGGER, type JsonLogger } from '../../logging/logger.js';
+import { MessagesService } from '../../messages/messages.service.js';
+import { LimitsService } from '../../limits/limits.service.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
 import type { ChannelStream, Collector } from './channel-stream.js';
 import { DeliveryService } from './delivery.service.js';
-import { PresenceService } from './presence.service.js';
-import { SocketServer } from './socket-server.js';
+import { PresenceService } from '../presence/presence.service.js';
+import { SocketServer } from '../transport/socket-server.js';
 
 /** A channel tracked here (its stream and presence view) while subscriptions or subscribes in progress hold it. */
 interface Tracking {
@@ -67,7 +67,7 @@ const MISSED_MAX = 500;
  * gets a message published after the revocation was answered.
  */
 @Injectable()
-export class SubscriptionService {
+export class SubscriptionService implements OnModuleInit {
   /** Per socket its subscription, or a map of them by channel once it has two. */
   private readonly bySocket = new Map<string, Sub | Map<string, Sub>>();
   private readonly byChannel = new Map<string, Map<string, Sub>>();
@@ -118,7 +118,11 @@ export class SubscriptionService {
     });
   }
 
-  /** Called on `disconnecting`: subscribes in progress see the socket gone and stop. */
+  onModuleInit() {
+    this.sockets.onDisconnect((socket) => this.disconnected(socket));
+  }
+
+  /** A socket gone: its subscriptions end; subscribes in progress see it gone and stop. */
   disconnected(socket: TypedSocket): void {
     for (const sub of this.subsOf(socket)) this.end(sub);
   }

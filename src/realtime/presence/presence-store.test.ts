@@ -1,13 +1,13 @@
 import { Redis } from 'ioredis';
-import { freePort } from '../../test/support/free-port.js';
-import { RedisProcess } from '../../test/support/redis.js';
-import { NO_FAULTS, loadConfig } from '../config/config.js';
-import { JsonLogger } from '../logging/logger.js';
-import { Background } from '../metrics/background.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { ChannelBus } from './channel-bus.js';
+import { freePort } from '../../../test/support/free-port.js';
+import { RedisProcess } from '../../../test/support/redis.js';
+import { NO_FAULTS, loadConfig } from '../../config/config.js';
+import { JsonLogger } from '../../logging/logger.js';
+import { Background } from '../../metrics/background.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { ChannelBus } from '../delivery/channel-bus.js';
 import { PresenceStore } from './presence-store.js';
-import type { RedisClients } from '../redis/redis-clients.js';
+import type { RedisClients } from '../../redis/redis-clients.js';
 import { PresenceService } from './presence.service.js';
 
 // Medium tier against a real redis-server (installed by the test command).
@@ -145,7 +145,7 @@ describe('PresenceService views on a real Redis', () => {
     services.push(presence);
     const events: string[] = [];
     const waiters: Array<() => void> = [];
-    presence.onEmit((event, _channelId, user) => {
+    presence.onPresenceChange((event, _channelId, user) => {
       events.push(`${event.slice('presence:'.length)} ${user.username}`);
       waiters.splice(0).forEach((w) => w());
     });

@@ -4,11 +4,11 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { type Observable, isObservable, lastValueFrom } from 'rxjs';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions, Socket } from 'socket.io';
-import type { AppConfig } from '../config/config.js';
-import { logContext } from '../logging/logger.js';
-import { shapeEngineResponses } from '../common/raw-errors.js';
+import type { AppConfig } from '../../config/config.js';
+import { logContext } from '../../logging/logger.js';
+import { shapeEngineResponses } from '../../common/raw-errors.js';
 import { originAllowed } from './origin.js';
-import type { RedisClients } from '../redis/redis-clients.js';
+import type { RedisClients } from '../../redis/redis-clients.js';
 
 type Handler = Pick<MessageMappingProperties, 'message' | 'callback'> & { isAckHandledManually?: boolean };
 

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
-import type { MessageDto } from '../events/dto.js';
+import type { MessageDto } from '../../events/dto.js';
 import { ChannelStream, type DeliveryPath } from './channel-stream.js';
 
 const HOLD_MS = 100;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io';
-import { loadConfig } from '../config/config.js';
-import { logContext } from '../logging/logger.js';
+import { loadConfig } from '../../config/config.js';
+import { logContext } from '../../logging/logger.js';
 import { CrosswireIoAdapter } from './io.adapter.js';
 
 describe('CrosswireIoAdapter', () => {

@@ -1,8 +1,8 @@
 import { jest } from '@jest/globals';
-import { loadConfig } from '../config/config.js';
-import { JsonLogger } from '../logging/logger.js';
-import { Background } from '../metrics/background.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { loadConfig } from '../../config/config.js';
+import { JsonLogger } from '../../logging/logger.js';
+import { Background } from '../../metrics/background.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { PresenceService } from './presence.service.js';
 
 describe('PresenceService', () => {
@@ -16,7 +16,7 @@ describe('PresenceService', () => {
     const metrics = new MetricsService();
     presence = new PresenceService(loadConfig({ PRESENCE_GRACE_MS: '1000' }), logger, new Background(metrics, logger), metrics);
     events = [];
-    presence.onEmit((event, channelId, user) => events.push(`${event} ${channelId} ${user.id}`));
+    presence.onPresenceChange((event, channelId, user) => events.push(`${event} ${channelId} ${user.id}`));
     // Changes are announced for channels with subscribers here (a view).
     await presence.watch('c1');
   });

@@ -1,16 +1,16 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { UserRef } from '../events/dto.js';
-import type { PresenceReader } from '../events/ports.js';
-import { LOGGER, type JsonLogger } from '../logging/logger.js';
-import { Background, type Loop } from '../metrics/background.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import type { UserRef } from '../../events/dto.js';
+import type { PresenceReader } from '../../events/ports.js';
+import { LOGGER, type JsonLogger } from '../../logging/logger.js';
+import { Background, type Loop } from '../../metrics/background.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import type { Redis } from 'ioredis';
 import { type OneOrMany, add, has, members, remove } from './one-or-many.js';
 import { type PresenceChange, PresenceStore, parsePresenceFrame } from './presence-store.js';
 
 /** Emits to this replica's sockets attached to the channel, except the user's own. */
-export type PresenceEmit = (event: 'presence:joined' | 'presence:left', channelId: string, user: UserRef) => void;
+export type PresenceListener = (event: 'presence:joined' | 'presence:left', channelId: string, user: UserRef) => void;
 
 interface Entry {
   user: UserRef;
@@ -47,7 +47,7 @@ const MARGIN_MS = 500;
 export class PresenceService implements PresenceReader, OnModuleDestroy {
   private readonly local = new Map<string, Map<string, Entry>>();
   private readonly views = new Map<string, View>();
-  private emit: PresenceEmit = () => {};
+  private emit: PresenceListener = () => {};
   private store?: PresenceStore;
   private loops: Loop[] = [];
   private convergeTimer?: NodeJS.Timeout;
@@ -59,8 +59,9 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
     private readonly metrics: MetricsService,
   ) {}
 
-  onEmit(emit: PresenceEmit) {
-    this.emit = emit;
+  /** Each change of a view, for that channel's sockets here (never the user's own: see socketsOf). */
+  onPresenceChange(listener: PresenceListener) {
+    this.emit = listener;
   }
 
   private get heartbeatMs() {
@@ -248,7 +249,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
         }
         for (const c of held) this.applyTo(view, c, true);
       }
-      if (changed) this.logger.event('info', 'presence converged', { channels: reading.length, changes: changed });
+      if (changed) this.logger.event('info', 'presence converged', { component: 'presence', channels: reading.length, changes: changed });
     }
   }
 

@@ -1,9 +1,9 @@
-import type { MessageDto } from '../events/dto.js';
-import type { RemovedReason } from '../events/events.js';
-import type { Broadcaster } from '../events/ports.js';
+import type { MessageDto } from '../../events/dto.js';
+import type { RemovedReason } from '../../events/events.js';
+import type { Broadcaster } from '../../events/ports.js';
 import type { ChannelBus } from './channel-bus.js';
 import type { DeliveryService } from './delivery.service.js';
-import type { SocketServer } from './socket-server.js';
+import type { SocketServer } from '../transport/socket-server.js';
 import type { SubscriptionService } from './subscription.service.js';
 
 /**
