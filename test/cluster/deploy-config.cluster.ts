@@ -76,6 +76,13 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
     expect(raw).not.toMatch(/^\s+(required|start_interval):/m);
   });
 
+  it('no deployment names a fault switch or the harness marker, so none can turn one on (the hub refuses FAULTS without CROSSWIRE_HARNESS)', () => {
+    const files = [COMPOSE_FILE, path.join(projectRoot, 'Dockerfile'), path.join(projectRoot, 'deploy/haproxy/haproxy.cfg.tmpl'), COMPOSE_CONFIG_FILE, path.join(projectRoot, 'scripts/cluster.ts'), path.join(projectRoot, 'scripts/cluster-config.ts')];
+    const naming = files.filter((f) => /\bFAULTS\b|CROSSWIRE_HARNESS/.test(readFileSync(f, 'utf8')));
+    expect(naming).toEqual([]);
+    for (const name of hubNames) expect(Object.keys(services[name].environment)).not.toEqual(expect.arrayContaining(['FAULTS']));
+  });
+
   it('the hubs get the environment keys the cluster script gives its replicas (plus JWT_SECRET, see below)', () => {
     const fromScript = Object.keys(
       replicaEnv({ id: 'hub1', host: '127.0.0.1', port: 3001, databaseUrl: 'postgresql://x', redisUrl: 'redis://x', jwtSecretFile: '/x', adminTokenFile: '/y', trustedProxies: 'x', drainNoticeMs: 1, drainMs: 1 }),
