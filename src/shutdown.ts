@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
+import { withTimeout } from './common/with-timeout.js';
 import type { JsonLogger } from './logging/logger.js';
 
 interface InFlight {
@@ -41,9 +42,7 @@ export async function closeHub(app: INestApplication, graceMs: number, logger: J
   if (state && state.count > 0) {
     logger.event('info', 'waiting for requests in flight', { count: state.count, graceMs });
     const idle = new Promise<boolean>((r) => state.onIdle.push(() => r(true)));
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([idle, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
-    clearTimeout(timer);
+    const finished = await withTimeout(idle, graceMs, false);
     logger.event(finished ? 'info' : 'warn', finished ? 'requests in flight finished' : 'requests still in flight after the grace', { count: state.count });
     // Keep-alive connections that carried them are idle now.
     server.closeIdleConnections();

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { withTimeout } from '../common/with-timeout.js';
 
 /**
  * Readiness's own Postgres connection, outside the app's pool: publishes
@@ -16,15 +17,9 @@ export class PostgresProbe {
 
   /** True when Postgres answered `SELECT 1` within the timeout (connecting included). */
   async check(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), this.timeoutMs).unref()));
-    try {
-      const ok = await Promise.race([this.query(), late]);
-      if (!ok) this.drop();
-      return ok;
-    } finally {
-      clearTimeout(timer);
-    }
+    const ok = await withTimeout(this.query(), this.timeoutMs, false);
+    if (!ok) this.drop();
+    return ok;
   }
 
   private async query(): Promise<boolean> {

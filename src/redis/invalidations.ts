@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { withTimeout } from '../common/with-timeout.js';
 import { REDIS_CLIENTS } from './redis.provider.js';
 import type { RedisClients } from './redis-clients.js';
 
@@ -52,10 +53,6 @@ export class Invalidations implements OnModuleInit {
     if (!this.redis) return Promise.resolve();
     // A lost message is bounded by the caches' TTL; while Redis is down nothing is cached.
     const sent = this.redis.pub.publish(CHANNEL, `${kind}|${group}`).then(() => undefined, () => undefined);
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, PUBLISH_WAIT_MS);
-      timer.unref();
-      void sent.then(() => (clearTimeout(timer), resolve()));
-    });
+    return withTimeout(sent, PUBLISH_WAIT_MS, undefined);
   }
 }

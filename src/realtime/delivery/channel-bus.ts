@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { withTimeout } from '../../common/with-timeout.js';
 import type { FaultSwitches } from '../../config/config.js';
 import type { MessageDto, UserRef } from '../../events/dto.js';
 import type { RemovedReason } from '../../events/events.js';
@@ -78,7 +79,7 @@ export class ChannelBus {
     void bus.subscribe(CONTROL);
     const handle = (topic: string, text: string) => this.dispatch(handlers, topic, text);
     const lag = this.faults.busLagMs;
-    bus.on('message', lag > 0 ? (topic: string, text: string) => void setTimeout(handle, lag, topic, text) : handle);
+    bus.on('message', lag > 0 ? (topic: string, text: string) => setTimeout(handle, lag, topic, text) : handle);
   }
 
   private dispatch(h: BusHandlers, topic: string, text: string) {
@@ -120,9 +121,7 @@ export class ChannelBus {
     if (!bus) return;
     const confirmed = bus.subscribe(channelTopic(channelId));
     if (bus.status !== 'ready') return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([confirmed, new Promise((r) => (timer = setTimeout(r, CONFIRM_MS)))]);
-    clearTimeout(timer);
+    await withTimeout(confirmed, CONFIRM_MS, undefined);
   }
 
   /** The bus connection is (again) ready: frames published while it was away are lost to it. */
@@ -166,10 +165,7 @@ export class ChannelBus {
    * paused Redis never stalls the request; the tick then re-applies access.
    */
   private async control(topic: string, kind: string, payload: object): Promise<void> {
-    const sent = this.publish(topic, `${kind}|${this.origin}|${JSON.stringify(payload)}`);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([sent, new Promise((r) => (timer = setTimeout(r, CONTROL_WAIT_MS)))]);
-    clearTimeout(timer);
+    await withTimeout(this.publish(topic, `${kind}|${this.origin}|${JSON.stringify(payload)}`), CONTROL_WAIT_MS, false);
   }
 
   private async publish(topic: string, frame: string): Promise<boolean> {

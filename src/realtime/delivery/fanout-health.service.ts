@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { withTimeout } from '../../common/with-timeout.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import type { FanoutHealth, FanoutState } from '../../events/ports.js';
 import { LOGGER, type JsonLogger } from '../../logging/logger.js';
@@ -49,11 +50,7 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
 
   private async tick(clients: RedisClients) {
     const before = this.fanout();
-    let timer: NodeJS.Timeout | undefined;
-    const pong = await Promise.race([
-      clients.pub.ping().then(() => true, () => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.config.CANARY_INTERVAL_MS))),
-    ]).finally(() => clearTimeout(timer));
+    const pong = await withTimeout(clients.pub.ping().then(() => true, () => false), this.config.CANARY_INTERVAL_MS, false);
     this.redisState = pong ? 'ok' : 'down';
     if (pong) {
       if (this.pending !== undefined) this.misses++;

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChannelsService } from '../../channels/channels.service.js';
 import { badRequest, notFound } from '../../common/errors.js';
+import { withTimeout } from '../../common/with-timeout.js';
 import { toAppError, unavailable } from '../../common/unavailable.js';
 import { APP_CONFIG, type AppConfig, type FaultSwitches } from '../../config/config.js';
 import type { ChannelDto, MessageDto, UserRef } from '../../events/dto.js';
@@ -284,15 +285,8 @@ export class SubscriptionService implements OnModuleInit {
 
   /** This replica's stream has yet to emit up to what the client holds: wait for it, boundedly. */
   private async reached(stream: ChannelStream, seq: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailable('live delivery')), REACH_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([stream.reached(seq).catch(() => Promise.reject(notFound('channel'))), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const reached = stream.reached(seq).then(() => true, () => Promise.reject(notFound('channel')));
+    if (!(await withTimeout(reached, REACH_TIMEOUT_MS, false))) throw unavailable('live delivery');
   }
 
   private presenceFor(channelId: string, user: UserRef): UserRef[] {
