@@ -9,6 +9,7 @@ import { MessagesReader } from '../../messages/messages.reader.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { ChannelBus } from './channel-bus.js';
 import { ChannelStream, type DeliveryPath } from './channel-stream.js';
+import { FanoutHealthService } from './fanout-health.service.js';
 import { SocketServer } from '../transport/socket-server.js';
 
 /** One read of the hold-back or the tick fetches at most this many messages. */
@@ -31,18 +32,21 @@ export class DeliveryService implements OnModuleDestroy {
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly health: FanoutHealthService,
   ) {}
 
   /**
    * A message this replica stored: to the other replicas through the bus, and
    * to this replica's own sockets when its frame comes back (ChannelStream.expectEcho),
    * so here too it follows every revocation Redis took before it. Without a
-   * live bus it goes to them at once: there is no order to keep with frames
-   * that are not coming.
+   * live bus (no Redis, a connection down, or the canary failing: Redis
+   * paused or this replica's bus stuck) it goes to them at once: there is no
+   * order to keep with frames that are not coming, and the tick re-applies
+   * access meanwhile.
    */
   publish(message: MessageDto): void {
     const stream = this.streams.get(message.channelId);
-    if (!this.bus.live) {
+    if (!this.bus.live || this.health.fanout() !== 'ok') {
       stream?.offer(message, 'live');
       void this.bus.publishMessage(message);
       return;

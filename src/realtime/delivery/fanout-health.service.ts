@@ -55,8 +55,9 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
     if (pong) {
       if (this.pending !== undefined) this.misses++;
       this.pending = randomUUID();
-      // The guarded client logs a failed publish; a lost canary is what this counts.
-      await clients.pub.publish(this.channel, this.pending);
+      // Not awaited: Redis paused right after the PING would hold this loop, and its next PING, forever.
+      // The guarded client logs a failed publish; a lost canary is what the next tick counts.
+      void clients.pub.publish(this.channel, this.pending);
     } else {
       this.pending = undefined;
     }

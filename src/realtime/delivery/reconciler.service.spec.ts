@@ -8,6 +8,7 @@ import { Background } from '../../metrics/background.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import type { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
+import type { FanoutHealthService } from './fanout-health.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import type { SocketServer } from '../transport/socket-server.js';
 import type { SubscriptionService } from './subscription.service.js';
@@ -53,7 +54,7 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
   const logger = new JsonLogger('t', 'info', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
   const metrics = new MetricsService();
   const bus = { publishMessage: () => undefined } as unknown as ChannelBus;
-  const delivery = new DeliveryService(sockets, bus, reader, new MetricsService(), config, logger);
+  const delivery = new DeliveryService(sockets, bus, reader, new MetricsService(), config, logger, { fanout: () => 'ok' } as unknown as FanoutHealthService);
   const localUsers = new Map<string, string[]>();
   const subscriptions = {
     deletedHere: (id: string) => {
