@@ -1,9 +1,12 @@
 // Command line of `npm run bench` and the two profiles. Bench-only knobs live
 // here, parsed once; the hub gets its settings through its environment only.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'claims', 'overload', 'storm'] as const;
+export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'reconcile', 'claims', 'overload', 'storm'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
+/** Scenarios too long for --quick's 3 minutes: a quick run leaves them out, and refuses them by name. */
+export const FULL_ONLY: readonly ScenarioId[] = ['reconcile'];
 
 export interface Options {
   quick: boolean;
@@ -20,6 +23,8 @@ export interface Options {
   profileAll: boolean;
   /** A previous results file whose target figures the report shows beside this run's (--before). */
   before?: string;
+  /** Another build's dist/ folder, whose hub the reconcile scenario measures beside this one (--base-hub). */
+  baseHub?: string;
   argv: string[];
 }
 
@@ -71,17 +76,27 @@ export function parseArgs(argv: string[], root: string): Options {
     else if (a === '--profile') forceProfile = true;
     else if (a === '--profile-all') forceProfile = opts.profileAll = true;
     else if (a === '--before') opts.before = path.resolve(root, value());
+    else if (a === '--base-hub') opts.baseHub = builtHub(value());
     else if (a === '--help' || a === '-h') throw new UsageError(USAGE);
     else throw new UsageError(`unknown argument ${a}\n${USAGE}`);
   }
+  const tooLong = opts.quick ? opts.only.filter((s) => FULL_ONLY.includes(s)) : [];
+  if (tooLong.length) throw new UsageError(`${tooLong.join(', ')}: full runs only (not --quick)`);
   opts.writeReport = !opts.quick && opts.only.length === 0 && !outGiven;
   opts.profile = forceProfile || (opts.profile && !opts.quick);
   return opts;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile|--profile-all] [--before FILE]
+function builtHub(dir: string): string {
+  const dist = path.resolve(dir);
+  if (!existsSync(path.join(dist, 'src', 'main.js'))) throw new UsageError(`--base-hub: no src/main.js under ${dist} (give a built checkout's dist/ folder)`);
+  return dist;
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile|--profile-all] [--before FILE] [--base-hub DIST]
   --quick     short steps and small loads (under 3 minutes); results only
   --only      run these scenarios; results only
   --out DIR   write results/<date>.json under DIR instead of bench/results (never the committed report)
   --profile-all   profile the hub under every profiled load, not only where a target fails
-  --before FILE   a previous results file: the report shows its target figures beside this run's`;
+  --before FILE   a previous results file: the report shows its target figures beside this run's
+  --base-hub DIST another build's dist/ folder (its npm run build): the reconcile scenario measures its hub too`;

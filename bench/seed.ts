@@ -52,6 +52,24 @@ export class Seeder {
     return rows.map((r) => r.id);
   }
 
+  /** Private channels, `owner` their only member until members() adds others. */
+  async privateChannels(owner: BenchUser, n: number, label: string): Promise<string[]> {
+    const from = this.channelCount;
+    this.channelCount += n;
+    const { rows } = await this.pool.query<{ id: string }>(
+      `INSERT INTO channels (id, name, visibility, owner_id)
+       SELECT gen_random_uuid(), $1 || '-' || i, 'private', $2 FROM generate_series($3::int, $4::int) AS i RETURNING id`,
+      [`${label}-${this.run}`, owner.id, from, from + n - 1],
+    );
+    await this.pool.query(`INSERT INTO memberships (channel_id, user_id, role) SELECT unnest($1::uuid[]), $2, 'owner'`, [rows.map((r) => r.id), owner.id]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Memberships as the hub stores an added member's: `users[i]` joins `channelIds[i]`, in one statement. */
+  async members(channelIds: string[], users: BenchUser[]): Promise<void> {
+    await this.pool.query(`INSERT INTO memberships (channel_id, user_id, role) SELECT unnest($1::uuid[]), unnest($2::uuid[]), 'member'`, [channelIds, users.map((u) => u.id)]);
+  }
+
   /** `n` stored messages of ~`bytes` bytes each, seq 1..n, as the hub would have stored them. */
   async messages(channelId: string, author: BenchUser, n: number, bytes: number): Promise<void> {
     const pad = 'x'.repeat(Math.max(0, bytes - 40));

@@ -135,8 +135,11 @@ export class Topology {
     return slots.slice(0, n) as Server[];
   }
 
-  /** `hubEnv` overrides HUB_BENCH_ENV for this replica (undefined: unset, so the hub's default applies). */
-  async startServer(side: Side, index: number, nodeArgs: string[] = [], hubEnv: Record<string, string | undefined> = {}): Promise<Server> {
+  /**
+   * `hubEnv` overrides HUB_BENCH_ENV for this replica (undefined: unset, so the hub's default applies).
+   * `hubMain`: another build's dist/src/main.js, for a before/after on the same database and Redis.
+   */
+  async startServer(side: Side, index: number, nodeArgs: string[] = [], hubEnv: Record<string, string | undefined> = {}, hubMain = HUB_MAIN): Promise<Server> {
     const name = `${side}${index + 1}`;
     const port = await freePort();
     const redisProxy = await new CountingProxy(`${name}-redis`, this.redisPort).start();
@@ -162,7 +165,7 @@ export class Topology {
         role: side === 'hub' ? 'replica' : 'baseline',
         command: process.execPath,
         // The inspector port is only where SIGUSR1 opens it (bench/memory.ts), never opened before.
-        args: [`--inspect-port=127.0.0.1:${inspectPort}`, ...nodeArgs, side === 'hub' ? HUB_MAIN : BASELINE_MAIN],
+        args: [`--inspect-port=127.0.0.1:${inspectPort}`, ...nodeArgs, side === 'hub' ? hubMain : BASELINE_MAIN],
         env,
         logDir: this.logs,
       }),

@@ -2,6 +2,7 @@
 // each scenario's steps and charts, and how the run was made.
 import type { ProfileResult } from '../profile.js';
 import { overloadSection } from './overload.js';
+import { reconcileSection } from './reconcile.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { Results } from './results.js';
 
@@ -172,6 +173,7 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     scenario(sc.idle, (s) => [
       table(['server', 'connections', 'heap KB / connection', 'RSS KB / connection', 'external KB / connection', 'connect + subscribe took'], s.steps.map((x) => [x.side, x.delivered, x.metrics.heapKBPerConnection, x.metrics.rssKBPerConnection, x.metrics.externalKBPerConnection, `${x.durationS} s`])),
     ]),
+    scenario(sc.reconcile, (s) => reconcileSection(s, table)),
     scenario(sc.publish, (s) => [chart('publish.svg'), '', stepTable(s.steps, [['server CPU ms/publish', (x) => num(x.metrics.serverCpuMsPerPublish, 2)]])]),
     scenario(sc.overload, (s) => overloadSection(s, table)),
     scenario(sc.storm, (s) => [table(['measure', 'value'], Object.entries(s.summary).map(([k, v]) => [k, v])), '', stepTable(s.steps)]),

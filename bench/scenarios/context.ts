@@ -48,6 +48,8 @@ export interface Ctx {
   progress(msg: string): void;
   /** Users shared by all scenarios (tokens included), created once, grown on demand. */
   users(n: number): Promise<BenchUser[]>;
+  /** --base-hub: another build's dist/ folder, measured beside this build where a scenario compares builds. */
+  baseHub?: string;
 }
 
 /** A process at or above this share of one core counts as saturated (Node runs JavaScript on one core). */

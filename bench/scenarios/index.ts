@@ -8,6 +8,7 @@ import { overload } from './overload.js';
 import { polling } from './polling.js';
 import { publish } from './publish.js';
 import { read } from './read.js';
+import { reconcile } from './reconcile.js';
 import { scaling } from './scaling.js';
 import { storm } from './storm.js';
 
@@ -18,6 +19,7 @@ export const SCENARIO_RUNNERS: Record<ScenarioId, { title: string; run: (ctx: Ct
   polling: { title: '1. REST polling against WebSocket push', run: polling },
   read: { title: '7. REST read path', run: read },
   idle: { title: '4. Idle cost per connection', run: idle },
+  reconcile: { title: 'Reconciliation tick at scale', run: reconcile },
   claims: { title: 'Claims 3 and 5: duplex, connections per message', run: claims },
   overload: { title: 'Overload: 2× the sustainable publish rate', run: overload },
   storm: { title: '6. Reconnect storm', run: storm },
