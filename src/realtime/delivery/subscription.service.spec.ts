@@ -477,6 +477,16 @@ describe('SubscriptionService', () => {
       expect([three?.ok, four?.ok ? 'ok' : four?.code]).toEqual([true, 'RATE_LIMITED']);
     });
 
+    it('a repeat of a subscribe that is being refused over the cap is refused too', async () => {
+      const h = setup({ SUBSCRIPTIONS_PER_SOCKET: '1' });
+      const [c1, c2] = ['c1', 'c2'].map((id) => h.channel(id));
+      const b = h.connect(bob);
+      expect((await h.subscribe(b, c1))?.ok).toBe(true);
+      const twice = await Promise.all([h.subscribe(b, c2), h.subscribe(b, c2)]);
+      expect(twice.map((a) => (a?.ok ? 'ok' : a?.code))).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+      expect(h.service.isSubscribed(b as unknown as TypedSocket, c2)).toBe(false);
+    });
+
     it('a resubscribe sets the socket aside while it reads: what is emitted meanwhile comes in its ack only, then live again from the new head', async () => {
       const h = setup();
       const c = h.channel('c', { messages: 2 });
