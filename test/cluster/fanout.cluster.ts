@@ -24,7 +24,7 @@ describe('three replicas on one Redis: cross-replica fan-out', () => {
     for (const got of await Promise.all(viaSocket)) expect(got).toEqual(ack.message);
   });
 
-  it('typing and presence travel between replicas too, never to the user\'s own sockets', async () => {
+  it('typing and presence travel between replicas too; typing never reaches the typist\'s own socket on another replica', async () => {
     const [a, b, c] = ctx.cluster.replicas;
     const alice = await registerUser(api(a.url), 'ta');
     const bob = await registerUser(api(a.url), 'tb');
@@ -40,6 +40,11 @@ describe('three replicas on one Redis: cross-replica fan-out', () => {
     const typing = once<any>(watcher, 'typing');
     bobOnB.emit('typing', { channelId });
     expect(await typing).toEqual({ channelId, user: { id: bob.id, username: bob.username } });
+    // Bob's socket on C would have had the typing before this message: published after it, through the same replica and topic.
+    const sentinel = once<any>(bobOnC, 'message:created');
+    expect((await api(b.url)('POST', `/api/channels/${channelId}/messages`, { body: 'sentinel' }, bob.token)).status).toBe(201);
+    await sentinel;
+    expect(ownEvents).toEqual([]);
 
     const left = once<any>(watcher, 'presence:left');
     bobOnB.close();

@@ -70,6 +70,10 @@ describe('presence across replicas, and when a replica is SIGKILLed', () => {
     const listed = async (url: string) =>
       ((await api(url)('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users ?? []).map((u: any) => u.id).sort();
 
+    // A replica logs `presence converged` when its re-read of the views changed something.
+    const converged = () => [r1, r2].map((r) => r.logged('presence converged').length);
+    const convergedBefore = converged();
+
     await ctx.cluster.redis.stop();
     // While Redis is down each replica answers from its own sockets.
     await until('r2 answering presence alone', async () => JSON.stringify(await listed(r2.url)) === JSON.stringify([bob.id]));
@@ -77,7 +81,16 @@ describe('presence across replicas, and when a replica is SIGKILLed', () => {
     await until('both replicas re-asserted their leases', async () =>
       JSON.stringify(await listed(r1.url)) === JSON.stringify(both) && JSON.stringify(await listed(r2.url)) === JSON.stringify(both),
     );
+    // Silently includes each replica's converge: it re-reads every view LEASE_TTL_MS/4 + 1.5 s after its
+    // connections are back (the bus connection may come back up to a retry, 1 s, after the one that
+    // re-asserted) and would announce a lease it found missing. Past that window, a message published
+    // through r2 reaches the watcher after any presence event r1 emitted before it.
+    await new Promise((r) => setTimeout(r, LEASE_TTL_MS / 4 + 1_500 + 2_000));
+    const sentinel = once<any>(watcher, 'message:created');
+    expect((await api(r2.url)('POST', `/api/channels/${channelId}/messages`, { body: 'sentinel' }, bob.token)).status).toBe(201);
+    expect((await sentinel).body).toBe('sentinel');
     expect(events).toEqual([]);
+    expect(converged()).toEqual(convergedBefore);
     expect(watcher.connected).toBe(true);
   });
 

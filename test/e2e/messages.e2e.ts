@@ -71,9 +71,13 @@ describe('messages: publish, idempotency, history', () => {
       else idByKey.set(o.key, o.id);
     }
     expect(idByKey.size).toBe(N);
-    const restCreated = outcomes.filter((o) => o.status === 201).length;
-    const restReplays = outcomes.filter((o) => o.status === 200).length;
-    expect(restCreated + restReplays).toBe(outcomes.filter((o) => o.status !== 'ack').length);
+    // Each clientMsgId created by one send, every other send of it a replay. The socket's ack is
+    // {ok, message} either way; REST tells: a key sent once, through REST, is 201 (created). A key
+    // sent through both doors at once is 201 there, or 200 when the socket's send stored it first
+    // (the same message either way: above). Resent once more through each door below, each is a replay.
+    const restOnly = outcomes.filter((o) => o.status !== 'ack' && outcomes.filter((x) => x.key === o.key).length === 1);
+    expect(restOnly.length).toBeGreaterThan(N / 4);
+    expect(restOnly.filter((o) => o.status !== 201)).toEqual([]);
 
     // The database: seq 1..N, no gap, lastSeq N, one row per clientMsgId.
     const client = new pg.Client({ connectionString: hub.databaseUrl });
@@ -89,6 +93,24 @@ describe('messages: publish, idempotency, history', () => {
     await seen.waitFor((m) => m.seq === N, 60_000);
     expect(seen.items.map((m) => m.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     expect(seen.items.map((m) => m.id)).toEqual(rows.rows.map((r) => r.id));
+
+    // Every key again, through both doors (50 keys at a time, under PUBLISH_MAX_PENDING): a 200 or an
+    // ack with the stored message, nothing created or broadcast.
+    const again: Outcome[] = [];
+    for (let from = 0; from < N; from += 50) {
+      const chunk = Array.from({ length: 50 }, (_, j) => {
+        const i = from + j;
+        const [token, socket] = i % 2 === 0 ? [alice.token, sockA] : [bob.token, sockB];
+        const body = { i, text: `message ${i}` };
+        return Promise.all([viaRest(token, `k${i}`, body), viaSocket(socket, `k${i}`, body)]);
+      });
+      again.push(...(await Promise.all(chunk)).flat());
+    }
+    for (const o of again) expect([o.key, o.id, o.status === 201 ? 'created' : 'replay']).toEqual([o.key, idByKey.get(o.key), 'replay']);
+    const sentinel = await call('POST', `/api/channels/${channelId}/messages`, { body: 'sentinel' }, alice.token);
+    expect([sentinel.status, sentinel.body.seq]).toEqual([201, N + 1]);
+    await seen.waitFor((m) => m.seq === N + 1);
+    expect(seen.items.map((m) => m.seq)).toEqual(Array.from({ length: N + 1 }, (_, i) => i + 1));
   }, 120_000);
 
   it('a replay returns the first message with 200 and reaches subscribers once; another body is 409 on both doors', async () => {

@@ -393,7 +393,8 @@ export class SubscriptionService implements OnModuleInit {
     let used = held.size;
     const counted = new Set<string>();
     for (const p of this.pendingBySocket.get(socket.id) ?? []) {
-      if (p.channelId === channelId) return 0; // nor does a repeat of a subscribe in progress
+      // Nor does a repeat of a subscribe in progress that holds one; a repeat of one over the cap is counted afresh.
+      if (p.channelId === channelId && p.slot) return 0;
       if (p.slot && !held.has(p.channelId) && !counted.has(p.channelId)) (counted.add(p.channelId), used++);
     }
     return used;
