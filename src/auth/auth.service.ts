@@ -114,12 +114,8 @@ export class AuthService implements OnModuleDestroy {
    * them), those whose sessions were revoked since: user → current version.
    * A deleted user gets Infinity. Catches what a lost `x:sessions` missed.
    */
-  async revokedAmong(oldest: Map<string, number>): Promise<Array<[string, number]>> {
-    const current = await this.users.tokenVersions([...oldest.keys()]);
-    return [...oldest].flatMap(([id, version]) => {
-      const now = current.get(id) ?? Infinity;
-      return now > version ? [[id, now] as [string, number]] : [];
-    });
+  revokedAmong(oldest: Map<string, number>): Promise<Array<[string, number]>> {
+    return this.users.newerTokenVersions(oldest);
   }
 
   private async revoked(userId: string, version: number) {

@@ -67,19 +67,22 @@ export class ChannelsService implements OnModuleDestroy {
   }
 
   /**
-   * Which (channel, user) pairs are memberships, as `channelId|userId`: the
-   * tick asks this once for every local subscriber of every private channel
-   * (two array parameters, one round trip, however many channels).
+   * Which of the pairs (channelIds[i], userIds[i]) are not memberships, by
+   * channel: the tick asks this once for every local subscriber of every
+   * private channel (two array parameters, one round trip however many
+   * channels, and only the few that lost access come back).
    */
-  async membershipsAmong(pairs: Array<[channelId: string, userId: string]>): Promise<Set<string>> {
-    if (pairs.length === 0) return new Set();
+  async nonMembersAmong(channelIds: string[], userIds: string[]): Promise<Map<string, string[]>> {
+    const outsiders = new Map<string, string[]>();
+    if (channelIds.length === 0) return outsiders;
     const { rows } = await this.db.pool.query<{ channel_id: string; user_id: string }>({
-      name: 'memberships-among',
-      text: `SELECT m.channel_id, m.user_id FROM memberships m
-               JOIN unnest($1::uuid[], $2::uuid[]) AS p(channel_id, user_id) USING (channel_id, user_id)`,
-      values: [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      name: 'non-members-among',
+      text: `SELECT p.channel_id, p.user_id FROM unnest($1::uuid[], $2::uuid[]) AS p(channel_id, user_id)
+              WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = p.channel_id AND m.user_id = p.user_id)`,
+      values: [channelIds, userIds],
     });
-    return new Set(rows.map((r) => `${r.channel_id}|${r.user_id}`));
+    for (const r of rows) outsiders.set(r.channel_id, [...(outsiders.get(r.channel_id) ?? []), r.user_id]);
+    return outsiders;
   }
 
   async get(channelId: string, user: UserRef): Promise<ChannelDto> {

@@ -32,12 +32,21 @@ export class UsersService {
     return this.db.user.update({ where: { id }, data: { tokenVersion: { increment: 1 } } });
   }
 
-  /** Current token versions of these users (a deleted user is absent). */
-  async tokenVersions(ids: string[]): Promise<Map<string, number>> {
-    // Every user with a socket here, every reconcile tick: one array parameter. Prisma's `in` sends one
-    // parameter per id, and its debug module keeps the last 100 calls' arguments even with DEBUG off.
-    const { rows } = await this.db.pool.query<{ id: string; token_version: number }>('SELECT id, token_version FROM users WHERE id = ANY($1::uuid[])', [ids]);
-    return new Map(rows.map((r) => [r.id, r.token_version]));
+  /**
+   * Of these users (each with a token version it holds), those whose current
+   * version is higher, or who no longer exist (Infinity). Every user with a
+   * socket here, every tick: two array parameters, and only the stale come
+   * back (Prisma's `in` sends one parameter per id, and its debug module
+   * keeps the last 100 calls' arguments even with DEBUG off).
+   */
+  async newerTokenVersions(held: Map<string, number>): Promise<Array<[string, number]>> {
+    const { rows } = await this.db.pool.query<{ id: string; token_version: number | null }>({
+      name: 'newer-token-versions',
+      text: `SELECT h.id, u.token_version FROM unnest($1::uuid[], $2::int[]) AS h(id, version)
+               LEFT JOIN users u ON u.id = h.id WHERE u.id IS NULL OR u.token_version > h.version`,
+      values: [[...held.keys()], [...held.values()]],
+    });
+    return rows.map((r) => [r.id, r.token_version ?? Infinity]);
   }
 
   async setPassword(id: string, passwordHash: string) {

@@ -65,9 +65,11 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
     revokeHere: (id: string, users: string[]) => calls.revoked.push([id, users]),
   } as unknown as SubscriptionService;
   const channelsService = {
-    membershipsAmong: async (pairs: Array<[string, string]>) => {
+    nonMembersAmong: async (channelIds: string[], userIds: string[]) => {
       calls.membershipQueries++;
-      return new Set(pairs.filter(([id, u]) => db.get(id)?.members?.includes(u)).map(([id, u]) => `${id}|${u}`));
+      const outsiders = new Map<string, string[]>();
+      channelIds.forEach((id, i) => !db.get(id)?.members?.includes(userIds[i]) && outsiders.set(id, [...(outsiders.get(id) ?? []), userIds[i]]));
+      return outsiders;
     },
   } as unknown as ChannelsService;
   const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, {} as AuthService, sockets, metrics, config, new Background(metrics, logger), { onReady: () => undefined } as unknown as ChannelBus);

@@ -5,7 +5,7 @@ import { ChannelsService } from '../../channels/channels.service.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { Background } from '../../metrics/background.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { MessagesReader } from '../../messages/messages.reader.js';
+import { type ChannelHead, MessagesReader } from '../../messages/messages.reader.js';
 import { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
 import { SocketServer } from '../transport/socket-server.js';
@@ -27,6 +27,9 @@ import { SubscriptionService } from './subscription.service.js';
  * include was committed before those reads, so a revocation answered before
  * that message was published is seen and applied before the message is read.
  */
+/** Channels applied per event-loop turn. */
+const APPLY_SLICE = 200;
+
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
@@ -93,35 +96,41 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   private async pass(slice: <T>(work: () => T) => T) {
     const ids = slice(() => this.delivery.tracked());
-    const heads = ids.length > 0 ? await this.reader.heads(ids) : new Map();
+    const heads: Map<string, ChannelHead> = ids.length > 0 ? await this.reader.heads(ids) : new Map();
     // Who to check, as of now: a socket that subscribes during the queries checked its own access.
-    const { sessions, localSubscribers, pairs } = slice(() => {
-      const local = new Map<string, string[]>();
-      for (const id of ids) if (heads.get(id)?.visibility === 'private') local.set(id, this.subscriptions.usersHere(id));
-      return {
-        sessions: this.sockets.sessionsHere(),
-        localSubscribers: local,
-        pairs: [...local].flatMap(([id, users]) => users.map((u): [string, string] => [id, u])),
-      };
+    const { sessions, channelIds, userIds } = slice(() => {
+      const channelIds: string[] = [];
+      const userIds: string[] = [];
+      for (const id of ids) {
+        if (heads.get(id)?.visibility !== 'private') continue;
+        for (const u of this.subscriptions.usersHere(id)) channelIds.push(id), userIds.push(u);
+      }
+      return { sessions: this.sockets.sessionsHere(), channelIds, userIds };
     });
-    const [revoked, members] = await Promise.all([
+    // Only what changed comes back: the stale sessions, and the subscribers no longer members.
+    const [revoked, outsiders] = await Promise.all([
       sessions.size > 0 ? this.auth.revokedAmong(sessions) : Promise.resolve([]),
-      this.channels.membershipsAmong(pairs),
+      this.channels.nonMembersAmong(channelIds, userIds),
     ]);
     slice(() => {
       for (const [userId, version] of revoked) this.sockets.endSessions(userId, version);
-      for (const id of ids) {
-        if (!this.delivery.stream(id)) continue;
-        const head = heads.get(id);
-        if (!head) {
-          this.subscriptions.deletedHere(id);
-          continue;
-        }
-        const here = localSubscribers.get(id);
-        if (here) this.subscriptions.revokeHere(id, here.filter((u) => !members.has(`${id}|${u}`)), 'removed');
-        this.delivery.stream(id)?.catchUp(head.lastSeq);
-      }
     });
+    // In slices of channels, so a pass over thousands never holds the event loop in one stretch;
+    // each channel's evictions still come before its catch-up.
+    for (let i = 0; i < ids.length; i += APPLY_SLICE) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      slice(() => {
+        for (const id of ids.slice(i, i + APPLY_SLICE)) this.apply(id, heads.get(id), outsiders.get(id));
+      });
+    }
+  }
+
+  private apply(id: string, head: ChannelHead | undefined, outsiders: string[] | undefined) {
+    const stream = this.delivery.stream(id);
+    if (!stream) return;
+    if (!head) return this.subscriptions.deletedHere(id);
+    if (outsiders) this.subscriptions.revokeHere(id, outsiders, 'removed');
+    stream.catchUp(head.lastSeq);
   }
 
   onModuleDestroy() {

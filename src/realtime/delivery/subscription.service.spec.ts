@@ -17,6 +17,7 @@ import { PresenceService } from '../presence/presence.service.js';
 import { SocketServer } from '../transport/socket-server.js';
 import { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
+import type { FanoutHealthService } from './fanout-health.service.js';
 import { SubscriptionService } from './subscription.service.js';
 
 const alice: UserRef = { id: 'u-alice', username: 'alice' };
@@ -43,7 +44,7 @@ function deferred<T = void>() {
  * answer is what it read when called: released after a revocation, it is stale.
  */
 class Gate {
-  private readonly held: Array<{ arrived: ReturnType<typeof deferred>; released: ReturnType<typeof deferred<Error | undefined>> }> = [];
+  private readonly held: Array<{ arrived: ReturnType<typeof deferred<void>>; released: ReturnType<typeof deferred<Error | undefined>> }> = [];
 
   hold() {
     const h = { arrived: deferred(), released: deferred<Error | undefined>() };
@@ -213,7 +214,7 @@ function setup(env: Record<string, string> = {}) {
   const sockets = new SocketServer(metrics);
   sockets.attach(io as unknown as TypedServer);
   const bus = new ChannelBus(null, 'replica-1', NO_FAULTS);
-  const delivery = new DeliveryService(sockets, bus, reader, metrics, config, logger);
+  const delivery = new DeliveryService(sockets, bus, reader, metrics, config, logger, { fanout: () => 'ok' } as unknown as FanoutHealthService);
   const presence = new PresenceService(config, logger, new Background(metrics, logger), metrics);
   // As RealtimeModule wires it: never to the user's own sockets.
   presence.onPresenceChange((event, channelId, user) => sockets.toChannel(channelId, event, { channelId, user }, presence.socketsOf(channelId, user.id)));
@@ -540,12 +541,10 @@ describe('SubscriptionService', () => {
       expect(b.attached(c)).toBe(false);
     });
 
-    // DEFECT (reported, not fixed here): a resubscribe whose sinceSeq is ahead of this replica's stream
-    // keeps every message the stream emits while it waits (a failed renewal replays them), so past the
-    // ack bound fit() says hasMore although nothing above sinceSeq was left out, and with no message above
-    // sinceSeq kept, `missed[missed.length - 1].seq` throws: the ack is INTERNAL, and as `settled` is
-    // already true the subscription is left detached for good (neither restored nor ended).
-    it.failing('a resubscribe from a sinceSeq ahead of the stream, reached past the ack bound, acks attached (a defect: INTERNAL, left detached)', async () => {
+    // A resubscribe whose sinceSeq is ahead of this replica's stream keeps every message the stream emits
+    // while it waits (a failed renewal replays them); past the ack bound it used to say hasMore with nothing
+    // above sinceSeq carried, throw on the empty `missed` (INTERNAL) and leave the subscription detached.
+    it('a resubscribe from a sinceSeq ahead of the stream, reached past the ack bound, acks attached with nothing missed', async () => {
       const h = setup({ SUBSCRIBE_ACK_MAX_BYTES: THREE_MESSAGES });
       const c = h.channel('c', { messages: 2 });
       const b = h.connect(bob);

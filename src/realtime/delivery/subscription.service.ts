@@ -134,7 +134,9 @@ export class SubscriptionService implements OnModuleInit {
 
   /** Users with a subscription here. */
   usersHere(channelId: string): string[] {
-    return [...new Set([...(this.byChannel.get(channelId)?.values() ?? [])].map((s) => s.socket.data.user.id))];
+    const users = new Set<string>();
+    for (const sub of this.byChannel.get(channelId)?.values() ?? []) users.add(sub.socket.data.user.id);
+    return [...users];
   }
 
   /** Volatile, to the channel's sockets on every replica with some, not the sender's own; needs a subscription or access. */
@@ -215,13 +217,14 @@ export class SubscriptionService implements OnModuleInit {
       if (!socket.connected) return this.abandoned();
       this.refuseIfRevoked(pending);
       // The seam, in one synchronous step: missed is (sinceSeq, head], live continues at head + 1.
-      const cut = page.hasMore ? undefined : this.fit(collector, sinceSeq, budget - page.bytes, MISSED_MAX - page.items.length, page.items.length === 0);
+      const cut = page.hasMore ? undefined : this.fit(collector, sinceSeq, stream.head, budget - page.bytes, MISSED_MAX - page.items.length, page.items.length === 0);
       const missed = cut ? [...page.items, ...cut.items] : page.items;
       const sub = existing ?? this.add(socket, channelId, tracking);
       settled = true;
       if (page.hasMore || cut?.hasMore) {
         // Not attached: the client asks again from the ack's head (or pages over REST first).
-        reply({ channel, presence: this.presenceFor(channelId, user), missed, hasMore: true, head: missed[missed.length - 1].seq });
+        // With nothing carried (all that was kept lay at or below sinceSeq), the client asks again from where it is.
+        reply({ channel, presence: this.presenceFor(channelId, user), missed, hasMore: true, head: missed.at(-1)?.seq ?? sinceSeq! });
         return;
       }
       const head = stream.head;
@@ -261,9 +264,10 @@ export class SubscriptionService implements OnModuleInit {
   /**
    * What the stream emitted while the subscribe read, past sinceSeq, within
    * the bytes and count left (`atLeastOne`: the ack has no message yet, so
-   * the first is kept whatever its size). hasMore when something was left out.
+   * the first is kept whatever its size). hasMore when something past
+   * sinceSeq, up to the stream's `head`, was left out.
    */
-  private fit(collector: Collector, sinceSeq: number | undefined, bytesLeft: number, countLeft: number, atLeastOne: boolean): { items: MessageDto[]; hasMore: boolean } {
+  private fit(collector: Collector, sinceSeq: number | undefined, head: number, bytesLeft: number, countLeft: number, atLeastOne: boolean): { items: MessageDto[]; hasMore: boolean } {
     if (sinceSeq === undefined) return { items: [], hasMore: false };
     // Items at or below sinceSeq are there only when a renewal kept everything (collect's `after`).
     const items: MessageDto[] = [];
@@ -275,7 +279,8 @@ export class SubscriptionService implements OnModuleInit {
       items.push(m);
       bytesLeft -= size;
     }
-    return { items, hasMore: collector.full };
+    // A full collector dropped what came after its last item; that matters only if it lay past sinceSeq.
+    return { items, hasMore: collector.full && head > sinceSeq };
   }
 
   /** The socket left mid-subscribe: nothing attached, nothing to ack; counted so it can be seen. */
