@@ -47,7 +47,7 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
   const sockets = {
     toChannel: (channelId: string, _e: string, m: MessageDto) => emitted.push({ channelId, seq: m.seq }),
     roomSize: () => 1,
-    sessionsHere: () => new Map(),
+    sessions: function* () {},
   } as unknown as SocketServer;
   const config = loadConfig({ RECONCILE_MS: '60000' });
   const logged: Array<Record<string, unknown>> = [];

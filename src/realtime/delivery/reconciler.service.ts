@@ -8,7 +8,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { type ChannelHead, MessagesReader } from '../../messages/messages.reader.js';
 import { ChannelBus } from './channel-bus.js';
 import { DeliveryService } from './delivery.service.js';
-import { SocketServer } from '../transport/socket-server.js';
+import { SocketServer, addOldest } from '../transport/socket-server.js';
 import { SubscriptionService } from './subscription.service.js';
 
 /**
@@ -27,8 +27,12 @@ import { SubscriptionService } from './subscription.service.js';
  * include was committed before those reads, so a revocation answered before
  * that message was published is seen and applied before the message is read.
  */
-/** Channels applied per event-loop turn. */
+/** Channels gathered or applied per event-loop turn. */
 const APPLY_SLICE = 200;
+/** Sockets read per event-loop turn. */
+const SESSIONS_SLICE = 2_000;
+
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -98,15 +102,30 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     const ids = slice(() => this.delivery.tracked());
     const heads: Map<string, ChannelHead> = ids.length > 0 ? await this.reader.heads(ids) : new Map();
     // Who to check, as of now: a socket that subscribes during the queries checked its own access.
-    const { sessions, channelIds, userIds } = slice(() => {
-      const channelIds: string[] = [];
-      const userIds: string[] = [];
-      for (const id of ids) {
-        if (heads.get(id)?.visibility !== 'private') continue;
-        for (const u of this.subscriptions.usersHere(id)) channelIds.push(id), userIds.push(u);
-      }
-      return { sessions: this.sockets.sessionsHere(), channelIds, userIds };
-    });
+    // Gathered a slice at a time, so thousands of sockets never hold the event loop in one stretch.
+    const channelIds: string[] = [];
+    const userIds: string[] = [];
+    for (let i = 0; i < ids.length; i += APPLY_SLICE) {
+      if (i > 0) await nextTurn();
+      slice(() => {
+        for (const id of ids.slice(i, i + APPLY_SLICE)) {
+          if (heads.get(id)?.visibility !== 'private') continue;
+          for (const u of this.subscriptions.usersHere(id)) channelIds.push(id), userIds.push(u);
+        }
+      });
+    }
+    const sessions = new Map<string, number>();
+    const all = this.sockets.sessions();
+    for (let done = false; !done; ) {
+      await nextTurn();
+      slice(() => {
+        for (let n = 0; n < SESSIONS_SLICE; n++) {
+          const next = all.next();
+          if (next.done) return void (done = true);
+          addOldest(sessions, next.value);
+        }
+      });
+    }
     // Only what changed comes back: the stale sessions, and the subscribers no longer members.
     const [revoked, outsiders] = await Promise.all([
       sessions.size > 0 ? this.auth.revokedAmong(sessions) : Promise.resolve([]),
@@ -118,7 +137,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     // In slices of channels, so a pass over thousands never holds the event loop in one stretch;
     // each channel's evictions still come before its catch-up.
     for (let i = 0; i < ids.length; i += APPLY_SLICE) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
+      if (i > 0) await nextTurn();
       slice(() => {
         for (const id of ids.slice(i, i + APPLY_SLICE)) this.apply(id, heads.get(id), outsiders.get(id));
       });

@@ -65,15 +65,9 @@ export class SocketServer {
     socket.disconnect(true);
   }
 
-  /** Each user with sockets here, with the oldest token version among them. */
-  sessionsHere(): Map<string, number> {
-    const oldest = new Map<string, number>();
-    for (const { data } of this.server?.of('/').sockets.values() ?? []) {
-      if (!data.user) continue;
-      const seen = oldest.get(data.user.id);
-      if (seen === undefined || data.tokenVersion < seen) oldest.set(data.user.id, data.tokenVersion);
-    }
-    return oldest;
+  /** [userId, tokenVersion] of every socket here, one by one (a caller may yield between them). */
+  *sessions(): Generator<[string, number]> {
+    for (const { data } of this.server?.of('/').sockets.values() ?? []) if (data.user) yield [data.user.id, data.tokenVersion];
   }
 
   /**
@@ -103,4 +97,10 @@ export class SocketServer {
       if (i + size < sockets.length) await new Promise((r) => setTimeout(r, overMs / batches));
     }
   }
+}
+
+/** Keeps, per user, the oldest token version seen. */
+export function addOldest(oldest: Map<string, number>, [userId, version]: [string, number]): void {
+  const seen = oldest.get(userId);
+  if (seen === undefined || version < seen) oldest.set(userId, version);
 }
