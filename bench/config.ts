@@ -2,7 +2,7 @@
 // here, parsed once; the hub gets its settings through its environment only.
 import path from 'node:path';
 
-export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'claims', 'overload', 'storm'] as const;
+export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'claims', 'overload', 'login-flood', 'storm'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface Options {
