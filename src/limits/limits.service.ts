@@ -38,13 +38,14 @@ export class LimitsService {
     private readonly metrics: MetricsService,
   ) {
     this.on = config.RATE_LIMITS;
-    const limiter = (name: string, rate: AppConfig['RATE_REST_PER_USER']) =>
-      new ClusterLimiter(name, rate, redis?.pub, config.RATE_LIMIT_TIMEOUT_MS);
-    this.rest = limiter('rest', config.RATE_REST_PER_USER);
-    this.publishes = limiter('publish', config.RATE_PUBLISH_PER_USER);
-    this.connectsByIp = limiter('connect-ip', config.RATE_CONNECT_PER_IP);
-    this.connectsByUser = limiter('connect-user', config.RATE_CONNECT_PER_USER);
-    this.authByIp = limiter('auth-ip', config.RATE_AUTH_PER_IP);
+    const limiter = (name: string, rate: AppConfig['RATE_REST_PER_USER'], rememberBlocks = false) =>
+      new ClusterLimiter(name, rate, redis?.pub, config.RATE_LIMIT_TIMEOUT_MS, rememberBlocks);
+    // These only refuse: once over, a key is refused from memory until its window ends.
+    this.rest = limiter('rest', config.RATE_REST_PER_USER, true);
+    this.publishes = limiter('publish', config.RATE_PUBLISH_PER_USER, true);
+    this.connectsByIp = limiter('connect-ip', config.RATE_CONNECT_PER_IP, true);
+    this.connectsByUser = limiter('connect-user', config.RATE_CONNECT_PER_USER, true);
+    this.authByIp = limiter('auth-ip', config.RATE_AUTH_PER_IP, true);
     this.loginFails = limiter('login-fails', { points: config.LOGIN_FAILS_BEFORE_BACKOFF, seconds: 3_600 });
     this.accountFails = limiter('account-fails', config.RATE_LOGIN_FAILS_PER_ACCOUNT);
     this.lockouts = limiter('lockout', { points: 1, seconds: 1 });
