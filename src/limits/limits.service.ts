@@ -9,6 +9,8 @@ import { type SocketQuota, Window } from './socket-quota.js';
 
 /** The longest a login backoff grows to. */
 const MAX_BACKOFF_S = 15 * 60;
+/** What RATE_AUTH_PER_IP counts, in its refusals' message. */
+export const SIGN_IN_ATTEMPTS = 'sign-in attempts from this address';
 
 /**
  * Every abuse limit (SECURITY.md) in one place, for both doors. The per-user,
@@ -69,7 +71,20 @@ export class LimitsService {
 
   /** Registration and login, every attempt, by address. */
   authAttempt(ip: string): Promise<void> {
-    return this.take(this.authByIp, ip, 'auth_ip', 'sign-in attempts from this address');
+    return this.take(this.authByIp, ip, 'auth_ip', SIGN_IN_ATTEMPTS);
+  }
+
+  /**
+   * A sign-in from an address this replica already refused in the current
+   * window of RATE_AUTH_PER_IP: how long until it may try again, counted as a
+   * refusal (store `memory`); 0 when it is not known to be over. Synchronous,
+   * no Redis: for the sign-in gate, which answers before the body is read.
+   */
+  blockedSignIn(ip: string): number {
+    if (!this.on) return 0;
+    const ms = this.authByIp.blockedFor(ip);
+    if (ms > 0) this.metrics.rateLimited.inc({ limit: 'auth_ip', store: 'memory' });
+    return ms;
   }
 
   /** Before a password is even hashed: refused while this account and address, or the account, waits out a backoff. */
