@@ -66,18 +66,21 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
   shapeClientErrors(app.getHttpServer(), core.config.REPLICA_ID);
   // Refused sign-ins are answered in front of Express, with the headers it would have set (the same Helmet, CORS's options).
   const corsHeaders = cors(corsOptions);
-  const gate = signInGate({
-    limits: app.get(LimitsService),
-    metrics: app.get(MetricsService),
-    logger: core.logger,
-    clientIp: clientIpResolver(core.config.TRUSTED_PROXIES),
-    headers: (req, res, then) => {
-      res.setHeader('X-Request-Id', requestIdOf(req.headers));
-      res.setHeader('X-Replica-Id', core.config.REPLICA_ID);
-      securityHeaders(req, res, () => corsHeaders(req, res, then));
+  const gate = signInGate(
+    {
+      limits: app.get(LimitsService),
+      metrics: app.get(MetricsService),
+      logger: core.logger,
+      clientIp: clientIpResolver(core.config.TRUSTED_PROXIES),
+      headers: (req, res, then) => {
+        res.setHeader('X-Request-Id', requestIdOf(req.headers));
+        res.setHeader('X-Replica-Id', core.config.REPLICA_ID);
+        securityHeaders(req, res, () => corsHeaders(req, res, then));
+      },
+      track: (res) => trackInFlight(app, res),
     },
-    track: (res) => trackInFlight(app, res),
-  });
+    { delayMs: core.config.AUTH_REFUSAL_DELAY_MS, heldPerAddress: core.config.AUTH_REFUSALS_HELD_PER_IP },
+  );
   inFrontOf(app.getHttpServer(), gate);
   await app.listen(port, host);
   return app;

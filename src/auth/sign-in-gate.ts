@@ -5,8 +5,18 @@ import { type LimitsService, SIGN_IN_ATTEMPTS } from '../limits/limits.service.j
 import type { JsonLogger } from '../logging/logger.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 
+/** Refusals held at once on this replica, all addresses together: each keeps a socket and a timer. */
+const MAX_HELD = 10_000;
+
 /** The sign-in routes, as Express matches them (case-insensitive, a trailing slash allowed, the query ignored). */
 const ROUTES = new Set(['/api/auth/login', '/api/auth/register']);
+
+export interface SignInGateOptions {
+  /** How long a refusal is held before it is answered (never past the address's block); 0: at once. */
+  delayMs: number;
+  /** Refusals held at once per address; past it, answered at once. */
+  heldPerAddress: number;
+}
 
 export interface SignInGateDeps {
   limits: LimitsService;
@@ -16,7 +26,7 @@ export interface SignInGateDeps {
   clientIp: (req: IncomingMessage) => string;
   /** Sets what every answer of the hub carries (request and replica ids, Helmet's and CORS headers), then calls `then`. */
   headers: (req: IncomingMessage, res: ServerResponse, then: () => void) => void;
-  /** Counts the answer as a request in flight until it is sent, for a graceful close. */
+  /** Counts the answer as a request in flight until it is sent, so a graceful close waits for a held one. */
   track: (res: ServerResponse) => void;
 }
 
@@ -38,10 +48,19 @@ function signInRoute(req: IncomingMessage): string | undefined {
  * exception and its filter; through Express alone, its router and middleware
  * still cost about twice what this does.
  *
- * Returns the request handler: true when it answered the request, false to
- * pass it on.
+ * A client that retries the moment it is answered adapts to whatever a
+ * refusal costs and takes the event loop either way, so the refusal is held
+ * `delayMs` first: each of its connections then gets one answer per delay.
+ * Holding is bounded (`heldPerAddress`, MAX_HELD); past the bound the answer
+ * goes at once, still cheap.
+ *
+ * Returns the request handler: true when it took the request (answered or
+ * holding it), false to pass it on.
  */
-export function signInGate(deps: SignInGateDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function signInGate(deps: SignInGateDeps, o: SignInGateOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const held = new Map<string, number>();
+  let total = 0;
+
   const answer = (req: IncomingMessage, res: ServerResponse, route: string, retryAfterMs: number, started: number) =>
     deps.headers(req, res, () => {
       const body = JSON.stringify(errorBody({ code: 'RATE_LIMITED', status: 429, message: rateLimitedMessage(SIGN_IN_ATTEMPTS, retryAfterMs), retryAfterMs }));
@@ -62,7 +81,31 @@ export function signInGate(deps: SignInGateDeps): (req: IncomingMessage, res: Se
     if (blockedMs === 0) return false;
     const started = performance.now();
     deps.track(res);
-    answer(req, res, route, blockedMs, started);
+    const n = held.get(ip) ?? 0;
+    if (o.delayMs === 0 || n >= o.heldPerAddress || total >= MAX_HELD) {
+      answer(req, res, route, blockedMs, started);
+      return true;
+    }
+    held.set(ip, n + 1);
+    total++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      total--;
+      const left = (held.get(ip) ?? 1) - 1;
+      if (left > 0) held.set(ip, left);
+      else held.delete(ip);
+    };
+    const timer = setTimeout(() => {
+      release();
+      answer(req, res, route, Math.max(1, deps.limits.signInBlockLeft(ip)), started);
+    }, Math.min(o.delayMs, blockedMs));
+    // The client gave up first: nothing to answer.
+    res.once('close', () => {
+      clearTimeout(timer);
+      release();
+    });
     return true;
   };
 }

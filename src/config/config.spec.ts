@@ -62,4 +62,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RATE_REST_PER_USER: '100 per second' })).toThrow(/RATE_REST_PER_USER: expected points\/window/);
     expect(() => loadConfig({ RATE_TYPING_PER_SOCKET: '0/5s' })).toThrow(/RATE_TYPING_PER_SOCKET: points and window must be positive/);
   });
+
+  it('holds a refused sign-in 1 s, at most 64 per address, by default; 0 answers at once', () => {
+    expect([loadConfig({}).AUTH_REFUSAL_DELAY_MS, loadConfig({}).AUTH_REFUSALS_HELD_PER_IP]).toEqual([1_000, 64]);
+    expect(loadConfig({ AUTH_REFUSAL_DELAY_MS: '0' }).AUTH_REFUSAL_DELAY_MS).toBe(0);
+    expect(() => loadConfig({ AUTH_REFUSAL_DELAY_MS: '-1' })).toThrow(/AUTH_REFUSAL_DELAY_MS/);
+    expect(() => loadConfig({ AUTH_REFUSALS_HELD_PER_IP: '10001' })).toThrow(/AUTH_REFUSALS_HELD_PER_IP/);
+  });
 });

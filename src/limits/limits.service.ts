@@ -87,6 +87,11 @@ export class LimitsService {
     return ms;
   }
 
+  /** How much longer `ip` stays over RATE_AUTH_PER_IP as this replica knows it, without counting anything. */
+  signInBlockLeft(ip: string): number {
+    return this.on ? this.authByIp.blockedFor(ip) : 0;
+  }
+
   /** Before a password is even hashed: refused while this account and address, or the account, waits out a backoff. */
   async beforeLogin(username: string, ip: string): Promise<void> {
     if (!this.on) return;

@@ -80,7 +80,7 @@ describe('a flood of wrong-password logins does not starve message delivery', ()
 });
 
 describe('refused sign-ins from one address (limits on): Redis is asked until the address is refused, then no more', () => {
-  const limited = clusterForFile(2, { RATE_LIMITS: 'on', TRUSTED_PROXIES: 'loopback', RATE_AUTH_PER_IP: '4/60s' });
+  const limited = clusterForFile(2, { RATE_LIMITS: 'on', TRUSTED_PROXIES: 'loopback', RATE_AUTH_PER_IP: '4/60s', AUTH_REFUSAL_DELAY_MS: '0' });
   const REFUSALS = 200;
 
   it(`counts cluster-wide in Redis up to each replica's first refusal, then answers ${REFUSALS} refusals from memory: the Redis count does not move, every one in the §4 shape`, async () => {

@@ -18,6 +18,8 @@ const LIMITS = {
   SUBSCRIPTIONS_PER_SOCKET: '2',
   RATE_SUBSCRIBE_PER_SOCKET: '6/30s',
   RATE_TYPING_PER_SOCKET: '2/30s',
+  // Refusals from memory answered at once here; holding them has a describe of its own.
+  AUTH_REFUSAL_DELAY_MS: '0',
 };
 
 jest.setTimeout(30_000);
@@ -257,6 +259,31 @@ describe('the sign-in gate: an address already refused is answered before its bo
     expectLimited(await signIn('/api/auth/register', ip, tooLarge), 30);
     expect((await signIn('/api/auth/register', other, tooLarge)).status).toBe(413);
     expectLimited(await signIn('/api/auth/login', ip, ''), 30);
+  });
+});
+
+describe('refusals held (AUTH_REFUSAL_DELAY_MS, AUTH_REFUSALS_HELD_PER_IP)', () => {
+  const held = hubForFile({ RATE_LIMITS: 'on', TRUSTED_PROXIES: 'loopback', RATE_AUTH_PER_IP: '2/60s', AUTH_REFUSAL_DELAY_MS: '1500', AUTH_REFUSALS_HELD_PER_IP: '2' });
+  const attempt = (ip: string) =>
+    fetch(`${held.hub.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ username: 'nobody', password: 'wrong-password' }) }).then(async (r) => ({
+      status: r.status,
+      headers: r.headers,
+      body: await r.json(),
+    }));
+
+  it('a refusal from memory is held, at most 2 per address at once; past that it is answered at once; each says how long is really left', async () => {
+    const ip = '10.99.0.1';
+    expect([(await attempt(ip)).status, (await attempt(ip)).status]).toEqual([401, 401]);
+    expectLimited(await attempt(ip), 60); // the first refusal: counted, answered at once
+    const answered: Array<Awaited<ReturnType<typeof attempt>>> = [];
+    await Promise.all([attempt(ip), attempt(ip), attempt(ip)].map((p) => p.then((r) => answered.push(r))));
+    for (const r of answered) expectLimited(r, 60);
+    // The one past the cap came back first; the two held were answered at least the hold later, by the
+    // hub's own clock: each retryAfterMs is what is left of the block when it was sent.
+    const [now, ...later] = answered.map((r) => r.body.retryAfterMs as number);
+    for (const l of later) expect(now - l).toBeGreaterThanOrEqual(1_000);
+    // Another address is not refused for this one's attempts.
+    expect((await attempt('10.99.0.2')).status).toBe(401);
   });
 });
 
