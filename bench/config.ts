@@ -5,6 +5,14 @@ import path from 'node:path';
 export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'claims', 'overload', 'login-flood', 'storm'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
+/**
+ * Left out of a --quick run of every scenario: with it the quick run took
+ * 175-184 s here (155-163 s without it), at or past its 3-minute budget on a
+ * shared machine. `--quick --only login-flood` still runs its small form
+ * (about 20 s).
+ */
+export const FULL_RUN_ONLY: readonly ScenarioId[] = ['login-flood'];
+
 export interface Options {
   quick: boolean;
   only: ScenarioId[];
@@ -80,7 +88,7 @@ export function parseArgs(argv: string[], root: string): Options {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile|--profile-all] [--before FILE]
-  --quick     short steps and small loads (under 3 minutes); results only
+  --quick     short steps and small loads (under 3 minutes; ${FULL_RUN_ONLY.join(', ')} only when named with --only); results only
   --only      run these scenarios; results only
   --out DIR   write results/<date>.json under DIR instead of bench/results (never the committed report)
   --profile-all   profile the hub under every profiled load, not only where a target fails
