@@ -27,6 +27,7 @@ const phase = (f: Partial<FloodPhaseSummary> = {}): FloodPhaseSummary => ({
   hubLoopDelayMaxMs: 30,
   hubLoopDelayP99Ms: 12,
   generatorCoreShare: 0.2,
+  otherLoad: 0,
   elapsedMs: 20_000,
   ...f,
 });

@@ -33,7 +33,12 @@ export function judgePhase(s: LoginFloodSummary, p: FloodPhaseSummary): PhaseVer
     p.lost > 0 && `${n(p.lost)} deliveries missing`,
   ].filter((x): x is string => !!x);
   const unanswered = p.sent - answered(p);
-  const notes = [...(unanswered > 0 ? [`${n(unanswered)} requests never answered (timeouts, reset connections)`] : [])];
+  // The machine is shared: what else ran beside the bench is said, not judged.
+  const busy = ([['quiet', s.quiet.otherLoad ?? 0], ['flood', p.otherLoad ?? 0]] as const).filter(([, v]) => v >= 0.1);
+  const notes = [
+    ...(unanswered > 0 ? [`${n(unanswered)} requests never answered (timeouts, reset connections)`] : []),
+    ...(busy.length ? [`other processes took ${busy.map(([w, v]) => `${Math.round(v * 100)}% (${w})`).join(', ')} of the machine`] : []),
+  ];
   if (notJudged.length) return { boundMs, pass: failed.length ? false : null, why: [...failed, ...notJudged.map((w) => `not judged: ${w}`), ...notes] };
   if (failed.length) return { boundMs, pass: false, why: [...failed, ...notes] };
   return { boundMs, pass: p.deliveryP99Ms! <= boundMs!, why: notes };

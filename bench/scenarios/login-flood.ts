@@ -59,6 +59,8 @@ export interface FloodPhaseSummary {
   hubLoopDelayMaxMs: number;
   hubLoopDelayP99Ms: number;
   generatorCoreShare: number;
+  /** Share of the machine used by processes outside the bench during the delivery window (the machine is shared). */
+  otherLoad: number;
   /** How long the flood ran (settling, the delivery window and the drain after it). */
   elapsedMs: number;
 }
@@ -67,7 +69,7 @@ export interface LoginFloodSummary {
   rule: string;
   subscribers: number;
   publishRate: number;
-  quiet: { p99Ms: number | null; p50Ms: number | null; samples: number; hubCoreShare: number; hubLoopDelayMaxMs?: number };
+  quiet: { p99Ms: number | null; p50Ms: number | null; samples: number; hubCoreShare: number; hubLoopDelayMaxMs?: number; otherLoad?: number };
   open: FloodPhaseSummary;
   closed: FloodPhaseSummary;
   limits: Record<string, string | undefined>;
@@ -192,6 +194,7 @@ export async function loginFlood(ctx: Ctx): Promise<ScenarioResult> {
         hubLoopDelayMaxMs: during.loopMaxMs,
         hubLoopDelayP99Ms: during.loopP99Ms,
         generatorCoreShare: round(coreShare(s, 'generator', gens[2]!.name), 2),
+        otherLoad: round(s.cpu.otherLoad, 2),
         elapsedMs: stats.elapsedMs,
       };
     };
@@ -202,7 +205,7 @@ export async function loginFlood(ctx: Ctx): Promise<ScenarioResult> {
       rule: ruleText,
       subscribers: SUBSCRIBERS,
       publishRate: PUBLISH_RATE,
-      quiet: { p99Ms: quiet.latency?.p99Ms ?? null, p50Ms: quiet.latency?.p50Ms ?? null, samples: quiet.latency?.samples ?? 0, hubCoreShare: round(quietHubCore, 2), hubLoopDelayMaxMs: quietLoop.loopMaxMs },
+      quiet: { p99Ms: quiet.latency?.p99Ms ?? null, p50Ms: quiet.latency?.p50Ms ?? null, samples: quiet.latency?.samples ?? 0, hubCoreShare: round(quietHubCore, 2), hubLoopDelayMaxMs: quietLoop.loopMaxMs, otherLoad: round(quiet.cpu.otherLoad, 2) },
       open,
       closed,
       limits: { RATE_AUTH_PER_IP: 'default (30/1m)' },
