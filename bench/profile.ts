@@ -7,6 +7,7 @@ import path from 'node:path';
 import { BODY_BYTES } from './generators/body.js';
 import { type Ctx, round } from './scenarios/context.js';
 import { deliveryStep, openRig } from './scenarios/delivery.js';
+import { LOGIN_FLOOD_ENV, OPEN_RATE } from './scenarios/login-flood.js';
 
 export interface ProfileResult {
   target: string;
@@ -74,7 +75,7 @@ export function summarizeProfile(file: string, target: string, load: string, fro
   };
 }
 
-export type ProfileLoad = 'fanout' | 'publish-rest' | 'read-get';
+export type ProfileLoad = 'fanout' | 'publish-rest' | 'read-get' | 'login-flood';
 
 export async function profileHub(ctx: Ctx, load: ProfileLoad, target: string): Promise<ProfileResult> {
   const dir = path.join(ctx.topo.dir, 'profiles', load);
@@ -82,7 +83,7 @@ export async function profileHub(ctx: Ctx, load: ProfileLoad, target: string): P
   await ctx.topo.ensure('baseline', 0);
   await ctx.topo.ensure('hub', 0);
   const spawnedAt = Date.now();
-  const hub = await ctx.topo.startServer('hub', 0, ['--cpu-prof', '--cpu-prof-dir', dir]);
+  const hub = await ctx.topo.startServer('hub', 0, ['--cpu-prof', '--cpu-prof-dir', dir], load === 'login-flood' ? LOGIN_FLOOD_ENV : {});
   const users = await ctx.users(509);
   const [channelId] = await ctx.seed.channels(users[0]!, 1, `profile-${load}`);
   const seconds = ctx.profile.quick ? 2 : 5;
@@ -94,6 +95,15 @@ export async function profileHub(ctx: Ctx, load: ProfileLoad, target: string): P
     loadFrom = Date.now();
     await deliveryStep(ctx, rig, { name: 'profile', tag: `prof-${Date.now()}`, rate: 100, durationMs: seconds * 1000, channelId: channelId! });
     await rig.close();
+  } else if (load === 'login-flood') {
+    description = `an open loop of ${OPEN_RATE.toLocaleString('en-US')} refused logins/s from one address, ${seconds} s`;
+    const flood = await ctx.topo.generators.job(ctx.topo.generators.gens.length - 1, 'login-flood', { url: hub.url });
+    await flood.call('prime', { address: '203.0.113.99' });
+    loadFrom = Date.now();
+    await flood.call('begin', { address: '203.0.113.99', mode: 'open', rate: OPEN_RATE });
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    await flood.call('end');
+    await flood.stop();
   } else {
     const publish = load === 'publish-rest';
     description = publish ? `REST publishes, 32 concurrent, one channel, ${seconds} s` : `GET history (latest 50), 32 connections, ${seconds} s`;

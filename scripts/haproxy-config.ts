@@ -23,6 +23,12 @@ export const CHECK = { interMs: 1000, fall: 2, rise: 2 } as const;
 export const LB_NOTICE_MS = CHECK.interMs * CHECK.fall;
 export const HEALTH_PATHS = { ready: '/readyz', alive: '/healthz' } as const;
 /**
+ * The LB's own sign-in limit (CONTRACT §9): past `requests` sign-ins from one
+ * address in the last `windowMs`, 429 without reaching a replica, with
+ * Retry-After of the window. Far above the hubs' RATE_AUTH_PER_IP (30/1m).
+ */
+export const SIGN_IN_EDGE = { requests: 50, windowMs: 10_000 } as const;
+/**
  * The open-file limit on the CI machines is 20,000 (hard), and HAProxy needs
  * about two descriptors per connection: it refuses to start ("Cannot raise FD
  * limit") when maxconn needs more than that.
@@ -121,6 +127,10 @@ export function renderHaproxyConfig(opts: HaproxyOptions, template = readFileSyn
     BIND: `${bindHost.includes(':') ? `[${bindHost}]` : bindHost}:${opts.bindPort}`,
     SERVER_DEFAULTS: serverDefaults,
     SERVERS: opts.servers.map((s) => `    server ${s.name} ${s.host}:${s.port} check cookie ${s.name}`).join('\n'),
+    SIGN_IN_EDGE_REQUESTS: String(SIGN_IN_EDGE.requests),
+    SIGN_IN_EDGE_WINDOW: duration(SIGN_IN_EDGE.windowMs),
+    SIGN_IN_EDGE_RETRY_S: String(Math.ceil(SIGN_IN_EDGE.windowMs / 1000)),
+    SIGN_IN_EDGE_RETRY_MS: String(SIGN_IN_EDGE.windowMs),
   };
 
   const out: string[] = [];

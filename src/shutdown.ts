@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { withTimeout } from './common/with-timeout.js';
 import type { JsonLogger } from './logging/logger.js';
 
@@ -11,18 +11,25 @@ interface InFlight {
 
 const inFlight = new WeakMap<INestApplication, InFlight>();
 
+/** Counts `res` as a request of the app in flight until it closes, for closeHub. */
+export function trackInFlight(app: INestApplication, res: ServerResponse): void {
+  let state = inFlight.get(app);
+  if (!state) inFlight.set(app, (state = { count: 0, onIdle: [] }));
+  const s = state;
+  s.count++;
+  res.once('close', () => {
+    if (--s.count === 0) s.onIdle.splice(0).forEach((f) => f());
+  });
+}
+
 /**
- * Counts the app's HTTP requests in flight (Express's; engine.io answers its
- * own requests before Express, so long-polls are not counted), for closeHub.
+ * Counts the app's HTTP requests in flight (Express's, and the refused
+ * sign-ins answered in front of it; engine.io answers its own requests before
+ * Express, so long-polls are not counted), for closeHub.
  */
 export function trackRequests(app: INestApplication) {
-  const state: InFlight = { count: 0, onIdle: [] };
-  inFlight.set(app, state);
   return (_req: Request, res: Response, next: NextFunction) => {
-    state.count++;
-    res.once('close', () => {
-      if (--state.count === 0) state.onIdle.splice(0).forEach((f) => f());
-    });
+    trackInFlight(app, res);
     next();
   };
 }

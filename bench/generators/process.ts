@@ -5,6 +5,7 @@ import { isEntry } from '../../scripts/entry.js';
 import { DuplexJob } from './duplex.js';
 import { FloodJob } from './flood.js';
 import { HttpLoadJob } from './http-load.js';
+import { LoginFloodJob } from './login-flood.js';
 import { PollersJob } from './pollers.js';
 import type { Job, JobKind, Reply, Request } from './protocol.js';
 import { PublishersJob } from './publishers.js';
@@ -19,6 +20,7 @@ const makers: Record<JobKind, (args: any) => Job> = {
   duplex: (a) => new DuplexJob(a),
   'http-load': (a) => new HttpLoadJob(a),
   flood: (a) => new FloodJob(a),
+  'login-flood': (a) => new LoginFloodJob(a),
 };
 
 function main(): void {

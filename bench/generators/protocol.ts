@@ -1,5 +1,5 @@
 // Messages between the orchestrator and a generator process (IPC).
-export type JobKind = 'subscribers' | 'publishers' | 'pollers' | 'storm' | 'duplex' | 'http-load' | 'flood';
+export type JobKind = 'subscribers' | 'publishers' | 'pollers' | 'storm' | 'duplex' | 'http-load' | 'flood' | 'login-flood';
 
 export type Command =
   | { op: 'start'; job: number; kind: JobKind; args: unknown }

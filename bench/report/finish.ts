@@ -22,6 +22,8 @@ export const PROFILE_FOR: Record<string, ProfileLoad> = {
   'fanout-lost': 'fanout',
   'read-get': 'read-get',
   'read-push-p50': 'read-get',
+  'login-flood-open': 'login-flood',
+  'login-flood-closed': 'login-flood',
 };
 
 /** Every verdict derived from the measured steps (so a re-render applies the current rules to the same measurements). */

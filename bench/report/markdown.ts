@@ -1,6 +1,7 @@
 // docs/benchmark.md from a run's results: claims, targets, profiles, then
 // each scenario's steps and charts, and how the run was made.
 import type { ProfileResult } from '../profile.js';
+import { loginFloodSection } from './login-flood.js';
 import { overloadSection } from './overload.js';
 import { reconcileSection } from './reconcile.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
@@ -176,6 +177,7 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     scenario(sc.reconcile, (s) => reconcileSection(s, table)),
     scenario(sc.publish, (s) => [chart('publish.svg'), '', stepTable(s.steps, [['server CPU ms/publish', (x) => num(x.metrics.serverCpuMsPerPublish, 2)]])]),
     scenario(sc.overload, (s) => overloadSection(s, table)),
+    scenario(sc['login-flood'], (s) => [...loginFloodSection(s, table), '', stepTable(s.steps)]),
     scenario(sc.storm, (s) => [table(['measure', 'value'], Object.entries(s.summary).map(([k, v]) => [k, v])), '', stepTable(s.steps)]),
     scenario(sc.read, (s) => [stepTable(s.steps), '', table(['measure', 'value'], Object.entries(s.summary).map(([k, v]) => [k, v ?? 'absent']))]),
     scenario(sc.claims, (s) => [stepTable(s.steps, [['connections opened', (x) => x.metrics.connectionsOpened ?? '–'], ['per 1,000 msgs', (x) => num(x.metrics.connectionsPer1000Messages, 1)]])]),

@@ -4,6 +4,7 @@
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import { keptUp } from '../scenarios/delivery.js';
 import { ratioVerdict } from '../scenarios/fanout.js';
+import { judgeLoginFlood } from './login-flood.js';
 import { judgeOverload } from './overload.js';
 import type { Verdict } from './results.js';
 
@@ -141,5 +142,7 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
 
   // Reliability (issue 10).
   judgeOverload(sc.overload, (v) => out.push(v));
+  // Issue 14: refused sign-ins must not starve delivery.
+  judgeLoginFlood(sc['login-flood'], (v) => out.push(v));
   return out;
 }

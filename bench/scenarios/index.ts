@@ -4,6 +4,7 @@ import { claims } from './claims.js';
 import type { Ctx, ScenarioResult } from './context.js';
 import { fanout } from './fanout.js';
 import { idle } from './idle.js';
+import { loginFlood } from './login-flood.js';
 import { overload } from './overload.js';
 import { polling } from './polling.js';
 import { publish } from './publish.js';
@@ -22,5 +23,6 @@ export const SCENARIO_RUNNERS: Record<ScenarioId, { title: string; run: (ctx: Ct
   reconcile: { title: 'Reconciliation tick at scale', run: reconcile },
   claims: { title: 'Claims 3 and 5: duplex, connections per message', run: claims },
   overload: { title: 'Overload: 2× the sustainable publish rate', run: overload },
+  'login-flood': { title: 'Login flood: refused sign-ins against delivery', run: loginFlood },
   storm: { title: '6. Reconnect storm', run: storm },
 };

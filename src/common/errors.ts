@@ -51,6 +51,8 @@ export const conflict = (message: string) => new AppError('CONFLICT', message);
 export const unauthorized = (message = 'unauthorized') => new AppError('UNAUTHORIZED', message);
 export const badRequest = (message: string, details?: FieldProblem[]) =>
   new AppError('BAD_REQUEST', message, details);
+/** A RATE_LIMITED message: what there were too many of, and when to retry (none: a cap, not a rate). */
+export const rateLimitedMessage = (what: string, retryAfterMs?: number) =>
+  retryAfterMs === undefined ? `too many ${what}` : `too many ${what}; try again in ${Math.ceil(retryAfterMs / 1000)} s`;
 /** Over a limit. Without `retryAfterMs` the caller must change something first (a cap, not a rate). */
-export const rateLimited = (what: string, retryAfterMs?: number) =>
-  new AppError('RATE_LIMITED', retryAfterMs === undefined ? `too many ${what}` : `too many ${what}; try again in ${Math.ceil(retryAfterMs / 1000)} s`, undefined, retryAfterMs);
+export const rateLimited = (what: string, retryAfterMs?: number) => new AppError('RATE_LIMITED', rateLimitedMessage(what, retryAfterMs), undefined, retryAfterMs);

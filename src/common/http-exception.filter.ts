@@ -14,7 +14,7 @@ const REASON: Record<number, string> = {
 };
 
 /** docs/SPEC.md's error body: {statusCode, error, code, message, details?}. */
-export function errorBody(err: AppError, status = err.status) {
+export function errorBody(err: Pick<AppError, 'code' | 'message' | 'details' | 'retryAfterMs' | 'status'>, status = err.status) {
   return {
     statusCode: status,
     error: REASON[status] ?? 'Error',
@@ -24,6 +24,9 @@ export function errorBody(err: AppError, status = err.status) {
     ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
   };
 }
+
+/** Retry-After for a RATE_LIMITED answer: whole seconds, at least 1 (CONTRACT §4). */
+export const retryAfterSeconds = (retryAfterMs: number | undefined) => Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000));
 
 /** Nest's own exceptions (unknown route, …) keep their status in our shape. */
 function fromHttpException(e: HttpException): AppError {
@@ -45,7 +48,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     else if (err.code === 'UNAVAILABLE') this.logger.event('warn', 'dependency unavailable', { err: String(exception) });
     if (res.headersSent) return;
     if (err.code === 'UNAVAILABLE') res.setHeader('Retry-After', '1');
-    if (err.code === 'RATE_LIMITED') res.setHeader('Retry-After', String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000))));
+    if (err.code === 'RATE_LIMITED') res.setHeader('Retry-After', String(retryAfterSeconds(err.retryAfterMs)));
     res.status(status).json(errorBody(err, status));
   }
 }

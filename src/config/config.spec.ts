@@ -78,4 +78,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ SOCKET_BUFFER_MAX_BYTES: '262144' }).SUBSCRIBE_ACK_MAX_BYTES).toBe(65_536);
     expect(() => loadConfig({ SOCKET_BUFFER_MAX_BYTES: '262144', SUBSCRIBE_ACK_MAX_BYTES: '262144' })).toThrow(/SUBSCRIBE_ACK_MAX_BYTES: must be at most half/);
   });
+
+  it('holds a refused sign-in 1 s, at most 64 per address, by default; 0 answers at once', () => {
+    expect([loadConfig({}).AUTH_REFUSAL_DELAY_MS, loadConfig({}).AUTH_REFUSALS_HELD_PER_IP]).toEqual([1_000, 64]);
+    expect(loadConfig({ AUTH_REFUSAL_DELAY_MS: '0' }).AUTH_REFUSAL_DELAY_MS).toBe(0);
+    expect(() => loadConfig({ AUTH_REFUSAL_DELAY_MS: '-1' })).toThrow(/AUTH_REFUSAL_DELAY_MS/);
+    expect(() => loadConfig({ AUTH_REFUSALS_HELD_PER_IP: '10001' })).toThrow(/AUTH_REFUSALS_HELD_PER_IP/);
+  });
 });

@@ -109,6 +109,15 @@ const schema = z.object({
   RATE_CONNECT_PER_IP: rate('120/1m'),
   RATE_CONNECT_PER_USER: rate('60/1m'),
   RATE_AUTH_PER_IP: rate('30/1m'),
+  /**
+   * Milliseconds, default 1000; 0 answers at once. A sign-in from an address this replica already refused
+   * in the current window of RATE_AUTH_PER_IP is refused before its body is read, and that 429 is held this
+   * long first (never past the block): a client retrying the moment it is answered gets one answer per
+   * connection per delay, instead of taking the event loop however cheap a refusal is.
+   */
+  AUTH_REFUSAL_DELAY_MS: int(1_000, 0, 60_000),
+  /** Count, default 64: refusals held at once per address (AUTH_REFUSAL_DELAY_MS); past it they are answered at once. */
+  AUTH_REFUSALS_HELD_PER_IP: int(64, 0, 10_000),
   // Wrong passwords for one account from one address before each further try waits 1 s, 2 s, 4 s … (at most 15 min).
   LOGIN_FAILS_BEFORE_BACKOFF: int(5, 1, 1_000),
   // Wrong passwords for one account from all addresses together; past it, the account's logins wait out the hour.

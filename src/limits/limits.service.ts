@@ -9,6 +9,8 @@ import { type SocketQuota, Window } from './socket-quota.js';
 
 /** The longest a login backoff grows to. */
 const MAX_BACKOFF_S = 15 * 60;
+/** What RATE_AUTH_PER_IP counts, in its refusals' message. */
+export const SIGN_IN_ATTEMPTS = 'sign-in attempts from this address';
 
 /**
  * Every abuse limit (SECURITY.md) in one place, for both doors. The per-user,
@@ -38,13 +40,14 @@ export class LimitsService {
     private readonly metrics: MetricsService,
   ) {
     this.on = config.RATE_LIMITS;
-    const limiter = (name: string, rate: AppConfig['RATE_REST_PER_USER']) =>
-      new ClusterLimiter(name, rate, redis?.pub, config.RATE_LIMIT_TIMEOUT_MS);
-    this.rest = limiter('rest', config.RATE_REST_PER_USER);
-    this.publishes = limiter('publish', config.RATE_PUBLISH_PER_USER);
-    this.connectsByIp = limiter('connect-ip', config.RATE_CONNECT_PER_IP);
-    this.connectsByUser = limiter('connect-user', config.RATE_CONNECT_PER_USER);
-    this.authByIp = limiter('auth-ip', config.RATE_AUTH_PER_IP);
+    const limiter = (name: string, rate: AppConfig['RATE_REST_PER_USER'], rememberBlocks = false) =>
+      new ClusterLimiter(name, rate, redis?.pub, config.RATE_LIMIT_TIMEOUT_MS, rememberBlocks);
+    // These only refuse: once over, a key is refused from memory until its window ends.
+    this.rest = limiter('rest', config.RATE_REST_PER_USER, true);
+    this.publishes = limiter('publish', config.RATE_PUBLISH_PER_USER, true);
+    this.connectsByIp = limiter('connect-ip', config.RATE_CONNECT_PER_IP, true);
+    this.connectsByUser = limiter('connect-user', config.RATE_CONNECT_PER_USER, true);
+    this.authByIp = limiter('auth-ip', config.RATE_AUTH_PER_IP, true);
     this.loginFails = limiter('login-fails', { points: config.LOGIN_FAILS_BEFORE_BACKOFF, seconds: 3_600 });
     this.accountFails = limiter('account-fails', config.RATE_LOGIN_FAILS_PER_ACCOUNT);
     this.lockouts = limiter('lockout', { points: 1, seconds: 1 });
@@ -68,7 +71,25 @@ export class LimitsService {
 
   /** Registration and login, every attempt, by address. */
   authAttempt(ip: string): Promise<void> {
-    return this.take(this.authByIp, ip, 'auth_ip', 'sign-in attempts from this address');
+    return this.take(this.authByIp, ip, 'auth_ip', SIGN_IN_ATTEMPTS);
+  }
+
+  /**
+   * A sign-in from an address this replica already refused in the current
+   * window of RATE_AUTH_PER_IP: how long until it may try again, counted as a
+   * refusal (store `memory`); 0 when it is not known to be over. Synchronous,
+   * no Redis: for the sign-in gate, which answers before the body is read.
+   */
+  blockedSignIn(ip: string): number {
+    if (!this.on) return 0;
+    const ms = this.authByIp.blockedFor(ip);
+    if (ms > 0) this.metrics.rateLimited.inc({ limit: 'auth_ip', store: 'memory' });
+    return ms;
+  }
+
+  /** How much longer `ip` stays over RATE_AUTH_PER_IP as this replica knows it, without counting anything. */
+  signInBlockLeft(ip: string): number {
+    return this.on ? this.authByIp.blockedFor(ip) : 0;
   }
 
   /** Before a password is even hashed: refused while this account and address, or the account, waits out a backoff. */

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { io } from 'socket.io-client';
-import { type ClientSocket, api, registerUser } from '../support/client.js';
+import { SIGN_IN_EDGE } from '../../scripts/haproxy-config.js';
+import { type ClientSocket, api, metricValue, registerUser } from '../support/client.js';
 import { FAST_ENV, until } from './support/cluster.js';
 import { clusterBehindLbForFile } from './support/haproxy.js';
 import { Subscriber } from './support/subscriber.js';
@@ -109,5 +110,38 @@ describe('behind HAProxy: sticky long-polling, SIGTERM drain', () => {
     }
     for (const s of onVictim) expect({ replicas: s.replicas }).toEqual({ replicas: [victim.id, expect.not.stringMatching(victim.id)] });
     expect(await plainBack).not.toBe(victim.id);
+  });
+});
+
+describe("behind HAProxy: the LB's own sign-in limit (CONTRACT §9)", () => {
+  // A load balancer of its own: its table of addresses must not carry another test's sign-ins.
+  const edge = clusterBehindLbForFile(1);
+  const TRIES = 100;
+
+  it(`past ${SIGN_IN_EDGE.requests} sign-ins from one address in ${SIGN_IN_EDGE.windowMs / 1000} s, HAProxy answers 429 in the error shape itself and no replica sees them; other requests pass`, async () => {
+    const replica = edge.cluster.replicas[0]!;
+    // A malformed body: the replicas answer 400 at once, with no password work; the LB counts the tries alike.
+    const attempt = () =>
+      fetch(`${edge.lb.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.text() }));
+    const answers = [];
+    for (let i = 0; i < TRIES; i++) answers.push(await attempt());
+    const byReplica = answers.filter((a) => a.headers.get('x-replica-id'));
+    const byLb = answers.filter((a) => !a.headers.get('x-replica-id'));
+    // HAProxy's rate is a sliding estimate: the refusals start at the 51st try, or a few later across its period's edge.
+    expect(byReplica.length).toBeGreaterThanOrEqual(SIGN_IN_EDGE.requests);
+    expect(byReplica.length).toBeLessThanOrEqual(SIGN_IN_EDGE.requests + 10);
+    expect(answers.slice(0, byReplica.length)).toEqual(byReplica); // once refused, refused: its tries count too
+    for (const a of byReplica) expect(a.status).toBe(400);
+    for (const a of byLb) {
+      expect(a.status).toBe(429);
+      expect(JSON.parse(a.body)).toEqual({ statusCode: 429, error: 'Too Many Requests', code: 'RATE_LIMITED', message: 'too many sign-in attempts from this address; try again in 10 s', retryAfterMs: SIGN_IN_EDGE.windowMs });
+      expect(a.headers.get('retry-after')).toBe(String(SIGN_IN_EDGE.windowMs / 1000));
+      expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(a.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    }
+    expect(await metricValue(replica.url, 'crosswire_http_requests_total', { method: 'POST', status: '400' })).toBe(byReplica.length);
+    // The same address elsewhere is not refused by the LB.
+    expect((await api(edge.lb.url)('GET', '/healthz')).status).toBe(200);
+    expect((await api(edge.lb.url)('POST', '/api/channels', { name: 'x' })).status).toBe(401);
   });
 });

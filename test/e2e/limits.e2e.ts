@@ -18,6 +18,8 @@ const LIMITS = {
   SUBSCRIPTIONS_PER_SOCKET: '2',
   RATE_SUBSCRIBE_PER_SOCKET: '6/30s',
   RATE_TYPING_PER_SOCKET: '2/30s',
+  // Refusals from memory answered at once here; holding them has a describe of its own.
+  AUTH_REFUSAL_DELAY_MS: '0',
 };
 
 jest.setTimeout(30_000);
@@ -192,6 +194,96 @@ describe('rate limits (one replica, counted locally)', () => {
     expect(locked.status).toBe(429);
     expect(locked.body.retryAfterMs).toBeGreaterThan(59 * 60_000);
     expect(await metricValue(t.hub.url, 'crosswire_rate_limited_total', { limit: 'login_account' })).toBeGreaterThanOrEqual(1);
+  });
+});
+
+/** A sign-in from `ip` with any body (a string is sent as is), and the raw answer. */
+async function signIn(path: '/api/auth/login' | '/api/auth/register', ip: string, body: string, headers: Record<string, string> = {}) {
+  const res = await fetch(t.hub.url + path, { method: 'POST', headers: { 'x-forwarded-for': ip, 'content-type': 'application/json', ...headers }, body });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON: left as text for the assertion to show */
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+const ORIGIN = { origin: 'https://elsewhere.example' };
+
+/** Wrong logins from `ip` until one is refused: the address is then over RATE_AUTH_PER_IP (10/30s here). That refusal (Nest's) is returned. */
+async function pushOverSignInLimit(ip: string) {
+  for (let i = 0; i < 10; i++) expect((await login(ip, `nobody${i}`, 'wrong-password')).status).toBe(401);
+  const first = await signIn('/api/auth/login', ip, JSON.stringify({ username: 'nobody', password: 'wrong-password' }), ORIGIN);
+  expectLimited(first, 30);
+  return first;
+}
+
+/** Header names of an answer, but those that differ per answer or per writer (Express adds an ETag). */
+const headerNames = (h: Headers) => [...h.keys()].filter((k) => !['date', 'etag', 'content-length', 'keep-alive', 'connection'].includes(k)).sort();
+
+describe('the sign-in gate: an address already refused is answered before its body is read (CONTRACT §3)', () => {
+  it('refuses it 429 in the §4 shape, with Retry-After, retryAfterMs, request and replica ids, Helmet\'s and CORS headers, counted store "memory" and nowhere else', async () => {
+    const ip = freshIp();
+    const throughNest = await pushOverSignInLimit(ip);
+    const counted = async () => ({
+      memory: await metricValue(t.hub.url, 'crosswire_rate_limited_total', { limit: 'auth_ip', store: 'memory' }),
+      local: await metricValue(t.hub.url, 'crosswire_rate_limited_total', { limit: 'auth_ip', store: 'local' }),
+      http: await metricValue(t.hub.url, 'crosswire_http_requests_total', { route: '/api/auth/login', status: '429' }),
+    });
+    const before = await counted();
+    const res = await signIn('/api/auth/login', ip, JSON.stringify({ username: 'nobody', password: 'wrong-password' }), { ...ORIGIN, 'x-request-id': 'gate-1' });
+    expectLimited(res, 30);
+    expect(res.body.message).toMatch(/^too many sign-in attempts from this address; try again in \d+ s$/);
+    expect(res.headers.get('x-request-id')).toBe('gate-1');
+    expect(res.headers.get('x-replica-id')).toBe('e2e-1');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://elsewhere.example');
+    expect(res.headers.get('access-control-expose-headers')).toBe('X-Replica-Id,X-Request-Id,Retry-After');
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Math.ceil(res.body.retryAfterMs / 1000)).toBe(Number(res.headers.get('retry-after')));
+    // Answered in front of Express, it still carries every header an answer through Express and Nest does.
+    expect(headerNames(res.headers)).toEqual(headerNames(throughNest.headers));
+    // Counted once, as refused from memory: neither the limiter's count nor another label moved.
+    expect(await counted()).toEqual({ memory: before.memory + 1, local: before.local, http: before.http + 1 });
+  });
+
+  it('whatever the body: malformed JSON, an oversized body or none at all from a refused address is 429, where another address gets 400 or 413; registration too', async () => {
+    const ip = freshIp();
+    await pushOverSignInLimit(ip);
+    const other = freshIp();
+    const tooLarge = JSON.stringify({ username: 'x'.repeat(70_000), password: 'password123' });
+    expectLimited(await signIn('/api/auth/login', ip, '{"username":'), 30);
+    expect((await signIn('/api/auth/login', other, '{"username":')).status).toBe(400);
+    expectLimited(await signIn('/api/auth/register', ip, tooLarge), 30);
+    expect((await signIn('/api/auth/register', other, tooLarge)).status).toBe(413);
+    expectLimited(await signIn('/api/auth/login', ip, ''), 30);
+  });
+});
+
+describe('refusals held (AUTH_REFUSAL_DELAY_MS, AUTH_REFUSALS_HELD_PER_IP)', () => {
+  const held = hubForFile({ RATE_LIMITS: 'on', TRUSTED_PROXIES: 'loopback', RATE_AUTH_PER_IP: '2/60s', AUTH_REFUSAL_DELAY_MS: '1500', AUTH_REFUSALS_HELD_PER_IP: '2' });
+  const attempt = (ip: string) =>
+    fetch(`${held.hub.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ username: 'nobody', password: 'wrong-password' }) }).then(async (r) => ({
+      status: r.status,
+      headers: r.headers,
+      body: await r.json(),
+    }));
+
+  it('a refusal from memory is held, at most 2 per address at once; past that it is answered at once; each says how long is really left', async () => {
+    const ip = '10.99.0.1';
+    expect([(await attempt(ip)).status, (await attempt(ip)).status]).toEqual([401, 401]);
+    expectLimited(await attempt(ip), 60); // the first refusal: counted, answered at once
+    const answered: Array<Awaited<ReturnType<typeof attempt>>> = [];
+    await Promise.all([attempt(ip), attempt(ip), attempt(ip)].map((p) => p.then((r) => answered.push(r))));
+    for (const r of answered) expectLimited(r, 60);
+    // The one past the cap came back first; the two held were answered at least the hold later, by the
+    // hub's own clock: each retryAfterMs is what is left of the block when it was sent.
+    const [now, ...later] = answered.map((r) => r.body.retryAfterMs as number);
+    for (const l of later) expect(now - l).toBeGreaterThanOrEqual(1_000);
+    // Another address is not refused for this one's attempts.
+    expect((await attempt('10.99.0.2')).status).toBe(401);
   });
 });
 
