@@ -61,7 +61,7 @@ export function parseArgs(argv: string[], root: string): Options {
   let outGiven = false;
   let forceProfile = false;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     const value = () => {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);

@@ -62,7 +62,7 @@ export function treeCpuMs(roots: number[]): Map<number, number> {
 
 /** Busy and total jiffies of the whole machine (every core), as ms. */
 export function machineCpuMs(): { busyMs: number; totalMs: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);

@@ -30,7 +30,7 @@ function packageOf(url: string): string {
   if (!url) return '(native / VM)';
   if (url.startsWith('node:')) return 'node internals';
   const m = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
-  if (m) return m[1]!;
+  if (m) return m[1];
   if (url.includes('/dist/src/')) return 'crosswire (src)';
   return 'other';
 }
@@ -70,8 +70,14 @@ export function summarizeProfile(file: string, target: string, load: string, fro
     load,
     seconds: round(Math.min(toMs, (p.endTime - p.startTime) / 1000) / 1000 - fromMs / 1000, 1),
     samples: total,
-    topFunctions: [...fns.values()].sort((a, b) => b.hits - a.hits).slice(0, 15).map((e) => ({ selfPct: round((e.hits / total) * 100, 1), fn: e.fn, where: e.where })),
-    topPackages: [...pkgs.entries(), ['(idle)', idle] as [string, number]].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([pkg, hits]) => ({ selfPct: round((hits / total) * 100, 1), pkg })),
+    topFunctions: [...fns.values()]
+      .sort((a, b) => b.hits - a.hits)
+      .slice(0, 15)
+      .map((e) => ({ selfPct: round((e.hits / total) * 100, 1), fn: e.fn, where: e.where })),
+    topPackages: [...pkgs.entries(), ['(idle)', idle] as [string, number]]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([pkg, hits]) => ({ selfPct: round((hits / total) * 100, 1), pkg })),
   };
 }
 
@@ -85,15 +91,15 @@ export async function profileHub(ctx: Ctx, load: ProfileLoad, target: string): P
   const spawnedAt = Date.now();
   const hub = await ctx.topo.startServer('hub', 0, ['--cpu-prof', '--cpu-prof-dir', dir], load === 'login-flood' ? LOGIN_FLOOD_ENV : {});
   const users = await ctx.users(509);
-  const [channelId] = await ctx.seed.channels(users[0]!, 1, `profile-${load}`);
+  const [channelId] = await ctx.seed.channels(users[0], 1, `profile-${load}`);
   const seconds = ctx.profile.quick ? 2 : 5;
   let description: string;
   let loadFrom = 0;
   if (load === 'fanout') {
     description = `500 subscribers, 100 msg/s over the socket, ${seconds} s`;
-    const rig = await openRig(ctx, { side: 'hub', subServers: [hub], pubServers: [hub], subscribers: 500, channelId: channelId! });
+    const rig = await openRig(ctx, { side: 'hub', subServers: [hub], pubServers: [hub], subscribers: 500, channelId: channelId });
     loadFrom = Date.now();
-    await deliveryStep(ctx, rig, { name: 'profile', tag: `prof-${Date.now()}`, rate: 100, durationMs: seconds * 1000, channelId: channelId! });
+    await deliveryStep(ctx, rig, { name: 'profile', tag: `prof-${Date.now()}`, rate: 100, durationMs: seconds * 1000, channelId: channelId });
     await rig.close();
   } else if (load === 'login-flood') {
     description = `an open loop of ${OPEN_RATE.toLocaleString('en-US')} refused logins/s from one address, ${seconds} s`;
@@ -107,12 +113,12 @@ export async function profileHub(ctx: Ctx, load: ProfileLoad, target: string): P
   } else {
     const publish = load === 'publish-rest';
     description = publish ? `REST publishes, 32 concurrent, one channel, ${seconds} s` : `GET history (latest 50), 32 connections, ${seconds} s`;
-    if (!publish) await ctx.seed.messages(channelId!, users[0]!, 100, BODY_BYTES);
+    if (!publish) await ctx.seed.messages(channelId, users[0], 100, BODY_BYTES);
     const job = await ctx.topo.generators.job(0, 'http-load', {
       url: hub.url,
       path: `/api/channels/${channelId}/messages${publish ? '' : '?limit=50'}`,
       method: publish ? 'POST' : 'GET',
-      token: users[0]!.token,
+      token: users[0].token,
       connections: 32,
       durationMs: seconds * 1000,
       ...(publish ? { publish: { bytes: BODY_BYTES, tag: `prof-${Date.now()}` } } : {}),

@@ -71,12 +71,12 @@ async function run(opts: Options): Promise<number> {
           },
         },
         ...ids.map((id) => ({
-          title: SCENARIO_RUNNERS[id]!.title,
+          title: SCENARIO_RUNNERS[id].title,
           task: async (_: unknown, task: { output: string; title: string }) => {
             progress = (m) => (task.output = m);
             const t0 = Date.now();
-            scenarios[id] = await SCENARIO_RUNNERS[id]!.run(ctx());
-            task.title = `${SCENARIO_RUNNERS[id]!.title} (${Math.round((Date.now() - t0) / 1000)} s)`;
+            scenarios[id] = await SCENARIO_RUNNERS[id].run(ctx());
+            task.title = `${SCENARIO_RUNNERS[id].title} (${Math.round((Date.now() - t0) / 1000)} s)`;
           },
         })),
         {
@@ -86,7 +86,7 @@ async function run(opts: Options): Promise<number> {
             const partial = { scenarios } as Results;
             judge(partial);
             const loads = new Map<ProfileLoad, string>();
-            for (const t of partial.targets) if ((opts.profileAll || t.pass === false) && PROFILE_FOR[t.id] && !loads.has(PROFILE_FOR[t.id]!)) loads.set(PROFILE_FOR[t.id]!, t.text);
+            for (const t of partial.targets) if ((opts.profileAll || t.pass === false) && PROFILE_FOR[t.id] && !loads.has(PROFILE_FOR[t.id])) loads.set(PROFILE_FOR[t.id], t.text);
             for (const [load, target] of loads) {
               task.output = `${load} (${target})`;
               profiles.push(await profileHub(ctx(), load, target));

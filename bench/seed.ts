@@ -89,7 +89,7 @@ export class Seeder {
 
   async serverVersion(): Promise<string> {
     const { rows } = await this.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v");
-    return rows[0]!.v;
+    return rows[0].v;
   }
 
   close(): Promise<void> {

@@ -70,7 +70,10 @@ export class Topology {
   readonly generators: GeneratorPool;
   private stopped?: Promise<void>;
 
-  constructor(private readonly say: (msg: string) => void, stateDir: string) {
+  constructor(
+    private readonly say: (msg: string) => void,
+    stateDir: string,
+  ) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'crosswire-bench-'));
     chmodSync(this.dir, 0o755); // the postgres OS user must enter it
     this.logs = path.join(this.dir, 'logs');
@@ -107,11 +110,26 @@ export class Topology {
 
     this.redisPort = await freePort();
     this.redisChild = this.track(
-      startChild({ name: 'redis', role: 'redis', command: 'redis-server', args: ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], env: process.env, logDir: this.logs }),
+      startChild({
+        name: 'redis',
+        role: 'redis',
+        command: 'redis-server',
+        args: ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+        env: process.env,
+        logDir: this.logs,
+      }),
     );
     const pgPort = await freePort();
     const pg = (this.pgChild = this.track(
-      startChild({ name: 'postgres', role: 'postgres', command: process.execPath, args: [POSTGRES_HELPER, path.join(this.dir, 'postgres'), String(pgPort)], env: process.env, logDir: this.logs, ipc: true }),
+      startChild({
+        name: 'postgres',
+        role: 'postgres',
+        command: process.execPath,
+        args: [POSTGRES_HELPER, path.join(this.dir, 'postgres'), String(pgPort)],
+        env: process.env,
+        logDir: this.logs,
+        ipc: true,
+      }),
     ));
     let reported: { ready: boolean; url?: string; error?: string } | undefined;
     pg.proc.on('message', (m) => (reported = m as typeof reported));
@@ -151,7 +169,18 @@ export class Topology {
             ...process.env,
             ...HUB_BENCH_ENV,
             // The bench never opens the cluster view: its admin token may be the run's secret.
-            ...replicaEnv({ id: name, host: '127.0.0.1', port, databaseUrl: this.databaseUrl, redisUrl, jwtSecretFile: this.secretFile, adminTokenFile: this.secretFile, trustedProxies: 'loopback', drainNoticeMs: 0, drainMs: 0 }),
+            ...replicaEnv({
+              id: name,
+              host: '127.0.0.1',
+              port,
+              databaseUrl: this.databaseUrl,
+              redisUrl,
+              jwtSecretFile: this.secretFile,
+              adminTokenFile: this.secretFile,
+              trustedProxies: 'loopback',
+              drainNoticeMs: 0,
+              drainMs: 0,
+            }),
           }
         : { ...process.env, PORT: String(port), REDIS_URL: redisUrl, BASELINE_ID: name };
     delete env.JWT_SECRET;

@@ -20,10 +20,7 @@ export interface ConnectOptions {
 }
 
 export type ConnectionState =
-  | { status: 'connecting' }
-  | { status: 'connected'; replicaId: string }
-  | { status: 'reconnecting'; reason: string; replicaId?: string }
-  | { status: 'closed'; reason: string };
+  { status: 'connecting' } | { status: 'connected'; replicaId: string } | { status: 'reconnecting'; reason: string; replicaId?: string } | { status: 'closed'; reason: string };
 
 /** After a reconnect: where the client is now, and what it caught up on. */
 export interface Recovery {
@@ -66,7 +63,6 @@ interface Sub {
   missed: number;
 }
 
-
 /**
  * A Crosswire client: per channel it hands the app every message once, in
  * seq order, across reconnects and replica failures (it resubscribes with
@@ -95,11 +91,7 @@ export class CrosswireClient {
       ...(opts.transports ? { transports: opts.transports } : {}),
     };
     this.socket = io(opts.url, options);
-    this.outbox = new Outbox(
-      (p, answer) => this.socket.timeout(this.ackTimeoutMs).emit('message:publish', p, answer as never),
-      newId,
-      opts.maxQueued,
-    );
+    this.outbox = new Outbox((p, answer) => this.socket.timeout(this.ackTimeoutMs).emit('message:publish', p, answer as never), newId, opts.maxQueued);
     this.listen();
   }
 

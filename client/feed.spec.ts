@@ -12,7 +12,15 @@ describe('ChannelFeed (client-side ordering, defensive)', () => {
       fc.asyncProperty(
         fc.integer({ min: 0, max: 20 }).chain((since) =>
           fc.integer({ min: since + 1, max: since + 40 }).chain((last) =>
-            fc.tuple(fc.constant(since), fc.constant(last), fc.shuffledSubarray(range(since - 3, last).filter((s) => s > 0).flatMap((s) => [s, s]))),
+            fc.tuple(
+              fc.constant(since),
+              fc.constant(last),
+              fc.shuffledSubarray(
+                range(since - 3, last)
+                  .filter((s) => s > 0)
+                  .flatMap((s) => [s, s]),
+              ),
+            ),
           ),
         ),
         async ([since, last, arrivals]) => {

@@ -8,7 +8,11 @@ type Answer = (err: Error | null, ack?: any) => void;
 function harness(max = 3) {
   const sends: Array<{ clientMsgId: string; body: unknown; answer: Answer }> = [];
   let n = 0;
-  const outbox = new Outbox((p, answer) => sends.push({ clientMsgId: p.clientMsgId, body: p.body, answer }), () => `id${++n}`, max);
+  const outbox = new Outbox(
+    (p, answer) => sends.push({ clientMsgId: p.clientMsgId, body: p.body, answer }),
+    () => `id${++n}`,
+    max,
+  );
   const message = (seq: number) => ({ id: 'x', channelId: 'c', seq, authorId: 'a', body: null, clientMsgId: null, createdAt: '' }) as MessageDto;
   return { outbox, sends, message };
 }

@@ -28,15 +28,7 @@ export interface Child {
   stopping: boolean;
 }
 
-export function startChild(opts: {
-  name: string;
-  role: Child['role'];
-  command: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  logDir: string;
-  ipc?: boolean;
-}): Child {
+export function startChild(opts: { name: string; role: Child['role']; command: string; args: string[]; env: NodeJS.ProcessEnv; logDir: string; ipc?: boolean }): Child {
   const logFile = path.join(opts.logDir, `${opts.name}.log`);
   const fd = openSync(logFile, 'w');
   let proc: ChildProcess;
@@ -96,10 +88,7 @@ export async function stopChild(child: Child, timeoutMs: number, signal: NodeJS.
     /* already gone */
   }
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    child.exited.then(() => false),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
-  ]);
+  const timedOut = await Promise.race([child.exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
   clearTimeout(timer);
   if (timedOut) killGroup(child.pid);
   const exit = await child.exited;

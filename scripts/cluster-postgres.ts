@@ -14,8 +14,7 @@ if (!dataDir || !Number.isInteger(port) || port < 1 || port > 65535) {
   process.exit(2);
 }
 
-const log = (msg: string, fields?: Record<string, unknown>) =>
-  console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }));
+const log = (msg: string, fields?: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }));
 
 let stopRequested = false;
 let handle: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;

@@ -19,15 +19,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Child, describeExit, startChild, stopChild, stopLeftovers, tailLog, writeJsonAtomic, writePids } from './cluster-children.js';
-import {
-  ClusterConfigError,
-  type ClusterSettings,
-  type ClusterState,
-  clusterFiles,
-  clusterSettings,
-  replicaEnv,
-  replicaName,
-} from './cluster-config.js';
+import { ClusterConfigError, type ClusterSettings, type ClusterState, clusterFiles, clusterSettings, replicaEnv, replicaName } from './cluster-config.js';
 import { ensureJwtSecret } from './cluster-secret.js';
 import { freePort } from './free-port.js';
 import { redisPing } from './redis-ping.js';
@@ -93,13 +85,11 @@ async function waitFor(what: string, check: () => Promise<boolean>): Promise<voi
     if (abort.signal.aborted) throw new Aborted();
     const dead = children.find((c) => c.exit && c.role !== 'migrate');
     if (dead) {
-      const hint = dead.exit!.error && (dead.role === 'redis' || dead.role === 'haproxy')
-        ? ` (is ${dead.argv[0]} installed? Debian: apt-get install ${dead.role === 'redis' ? 'redis-server' : 'haproxy'})`
-        : '';
+      const hint =
+        dead.exit!.error && (dead.role === 'redis' || dead.role === 'haproxy') ? ` (is ${dead.argv[0]} installed? Debian: apt-get install ${dead.role === 'redis' ? 'redis-server' : 'haproxy'})` : '';
       const tail = tailLog(dead.logFile);
       throw new Error(
-        `${dead.name} (pid ${dead.pid}) ${describeExit(dead.exit!)}${hint} while waiting for ${what}. ` +
-          `Log: ${rel(dead.logFile)}${tail ? `\n${tail.replace(/^/gm, `  ${dead.name} | `)}` : ''}`,
+        `${dead.name} (pid ${dead.pid}) ${describeExit(dead.exit!)}${hint} while waiting for ${what}. ` + `Log: ${rel(dead.logFile)}${tail ? `\n${tail.replace(/^/gm, `  ${dead.name} | `)}` : ''}`,
       );
     }
     if (await check().catch(() => false)) return;
@@ -147,9 +137,7 @@ function haproxyServerStates(socketPath: string, backend: string): Promise<Map<s
 function assertPortFree(port: number, host: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(`port ${port} on ${host} (${what}) is not free: ${e.code ?? e.message}`)),
-    );
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`port ${port} on ${host} (${what}) is not free: ${e.code ?? e.message}`)));
     server.listen(port, host, () => server.close(() => resolve()));
   });
 }
@@ -261,14 +249,23 @@ async function start(): Promise<void> {
   delete inherited.JWT_SECRET; // the app refuses JWT_SECRET and JWT_SECRET_FILE together
   const replicas = replicaPorts.map((port, i) => {
     const id = replicaName(i);
-    const env = replicaEnv({ id, host: cfg.host, port, databaseUrl, redisUrl, jwtSecretFile: files.secret, adminTokenFile: files.adminToken, trustedProxies: 'loopback', drainNoticeMs: cfg.drainNoticeMs, drainMs: cfg.drainMs });
+    const env = replicaEnv({
+      id,
+      host: cfg.host,
+      port,
+      databaseUrl,
+      redisUrl,
+      jwtSecretFile: files.secret,
+      adminTokenFile: files.adminToken,
+      trustedProxies: 'loopback',
+      drainNoticeMs: cfg.drainNoticeMs,
+      drainMs: cfg.drainMs,
+    });
     const child = spawnTracked({ name: id, role: 'replica', command: process.execPath, args: [MAIN], env: { ...inherited, ...env }, logDir: files.logs });
     return { id, url: `http://${cfg.host}:${port}`, child };
   });
   say(`started ${replicas.map((r) => `${r.id} ${r.url} (pid ${r.child.pid})`).join(', ')}`);
-  await Promise.all(
-    replicas.map((r) => waitFor(`${r.id} to answer /readyz 200`, async () => (await httpGet(`${r.url}/readyz`)).status === 200)),
-  );
+  await Promise.all(replicas.map((r) => waitFor(`${r.id} to answer /readyz 200`, async () => (await httpGet(`${r.url}/readyz`)).status === 200)));
 
   rmSync(files.haproxySocket, { force: true });
   const haproxy = spawnTracked({

@@ -31,7 +31,10 @@ async function startHub(databaseUrl: string, secret: string): Promise<{ url: str
   await new Promise<void>((ok, fail) => {
     child.once('exit', (code) => fail(new Error(`the hub exited ${code} before it was ready`)));
     const poll = setInterval(() => {
-      void fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200 && (clearInterval(poll), ok()), () => undefined);
+      void fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200 && (clearInterval(poll), ok()),
+        () => undefined,
+      );
     }, 200);
   });
   child.stdout.resume();
@@ -71,7 +74,10 @@ async function main(): Promise<number> {
   } finally {
     await hub?.stop();
     const admin = new pg.Client({ connectionString: `${pgServer.serverUrl}/postgres` });
-    await admin.connect().then(() => admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`)).finally(() => admin.end());
+    await admin
+      .connect()
+      .then(() => admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`))
+      .finally(() => admin.end());
     await pgServer.stop();
   }
 }

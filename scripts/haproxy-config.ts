@@ -97,10 +97,9 @@ export function renderHaproxyConfig(opts: HaproxyOptions, template = readFileSyn
   if (problems.length) throw new Error(`renderHaproxyConfig: ${problems.join('; ')}`);
 
   const bindHost = opts.bindAddress ?? '';
-  const serverDefaults = [
-    `inter ${duration(CHECK.interMs)} fall ${CHECK.fall} rise ${CHECK.rise}`,
-    ...(opts.dockerDns ? ['resolvers docker resolve-prefer ipv4 init-addr last,libc,none'] : []),
-  ].join(' ');
+  const serverDefaults = [`inter ${duration(CHECK.interMs)} fall ${CHECK.fall} rise ${CHECK.rise}`, ...(opts.dockerDns ? ['resolvers docker resolve-prefer ipv4 init-addr last,libc,none'] : [])].join(
+    ' ',
+  );
   const values: Record<string, string> = {
     RENDERED_BY: `# Rendered for ${opts.renderedBy ?? 'npm run cluster'} by scripts/haproxy-config.ts: do not edit.`,
     CHECK_INTER: duration(CHECK.interMs),
@@ -111,7 +110,7 @@ export function renderHaproxyConfig(opts: HaproxyOptions, template = readFileSyn
     GLOBAL_EXTRA: opts.statsSocket ? `    stats socket ${opts.statsSocket} mode 600 level user` : '',
     RESOLVERS: opts.dockerDns
       ? [
-          '# Docker\'s embedded DNS: replicas that restart come back on new addresses.',
+          "# Docker's embedded DNS: replicas that restart come back on new addresses.",
           'resolvers docker',
           '    nameserver dns 127.0.0.11:53',
           '    resolve_retries 3',
@@ -141,7 +140,10 @@ export function renderHaproxyConfig(opts: HaproxyOptions, template = readFileSyn
     out.push(...rendered.split('\n'));
   }
   // No runs of blank lines where optional blocks were left out; one final newline.
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '\n');
+  return out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .replace(/\s*$/, '\n');
 }
 
 /** HAProxy time: whole seconds as `1s`, else milliseconds. */

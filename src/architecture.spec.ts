@@ -26,7 +26,15 @@ function valueImports(text: string): string[] {
     const clause = m[1].trim();
     if (/^type\s/.test(clause)) continue;
     const named = /^\{([^}]*)\}$/.exec(clause);
-    if (named && named[1].split(',').map((x) => x.trim()).filter(Boolean).every((x) => x.startsWith('type '))) continue;
+    if (
+      named &&
+      named[1]
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+        .every((x) => x.startsWith('type '))
+    )
+      continue;
     out.push(m[2]);
   }
   for (const m of text.matchAll(/^import\s+'([^']+)'/gm)) out.push(m[1]);
@@ -110,7 +118,9 @@ describe('architecture', () => {
     }
 
     it('finds every module (the graph below is the real one)', () => {
-      expect([...modules.keys()]).toEqual(expect.arrayContaining(['AppModule', 'CoreModule', 'RealtimeModule', 'TransportModule', 'DeliveryModule', 'PresenceModule', 'ChannelsModule', 'MessagesModule']));
+      expect([...modules.keys()]).toEqual(
+        expect.arrayContaining(['AppModule', 'CoreModule', 'RealtimeModule', 'TransportModule', 'DeliveryModule', 'PresenceModule', 'ChannelsModule', 'MessagesModule']),
+      );
       expect(modules.get('DeliveryModule')!.imports).toEqual(expect.arrayContaining(['TransportModule', 'PresenceModule']));
     });
 

@@ -43,8 +43,7 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
   app.use(...jsonBodyMiddleware(core.config.REQUEST_MAX_BYTES));
   const allowList = core.config.CORS_ORIGINS;
   const corsOptions = {
-    origin: (origin: string | undefined, cb: (e: Error | null, allow: boolean) => void) =>
-      cb(null, !allowList || originAllowed(origin, undefined, allowList)),
+    origin: (origin: string | undefined, cb: (e: Error | null, allow: boolean) => void) => cb(null, !allowList || originAllowed(origin, undefined, allowList)),
     exposedHeaders: ['X-Replica-Id', 'X-Request-Id', 'Retry-After'],
   };
   app.enableCors(corsOptions);
@@ -52,12 +51,7 @@ export async function createHub(core: CoreOptions, port = core.config.PORT, host
   app.useWebSocketAdapter(new CrosswireIoAdapter(app, core.config, app.get(REDIS_CLIENTS)));
   const doc = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder()
-      .setTitle('Crosswire')
-      .setDescription('REST half of the Crosswire contract; socket events are in docs/CONTRACT.md')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+    new DocumentBuilder().setTitle('Crosswire').setDescription('REST half of the Crosswire contract; socket events are in docs/CONTRACT.md').setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
   await app.init();

@@ -63,7 +63,7 @@ async function main() {
     cleanups.push((why) => (config.REDIS_URL && why === 'SIGTERM' ? drainAndClose(app, config, logger) : closeHub(app, config.SHUTDOWN_GRACE_MS, logger)));
     log('crosswire listening', { url: await app.getUrl(), replicaId: config.REPLICA_ID });
   } catch (e) {
-    const message = e instanceof ConfigError ? e.message : (e as Error).stack ?? String(e);
+    const message = e instanceof ConfigError ? e.message : ((e as Error).stack ?? String(e));
     logger.event('error', 'start-up failed', { err: message });
     await shutdown('start-up failure', 1);
   }

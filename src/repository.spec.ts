@@ -13,7 +13,14 @@ const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: '
   .split('\0')
   .filter((f) => f && f !== 'package-lock.json' && !f.split('/').includes('node_modules'));
 const trackedSet = new Set(tracked);
-const trackedDirs = new Set(tracked.flatMap((f) => f.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+const trackedDirs = new Set(
+  tracked.flatMap((f) =>
+    f
+      .split('/')
+      .slice(0, -1)
+      .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+  ),
+);
 
 /** The text of a tracked file, or null for a binary one (or one deleted in the work tree). */
 function text(file: string): string | null {

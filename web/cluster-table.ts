@@ -67,7 +67,9 @@ export class ClusterTable {
   private markGone(r: ReplicaReport) {
     this.deltas.delete(r.id);
     const at = new Date(r.lastSeen).toLocaleTimeString();
-    this.gone.prepend(el('li', { 'data-testid': 'gone-replica', 'data-replica-id': r.id }, el('b', { class: 'mono' }, r.id), ` last reported at ${at}, with ${r.sockets} open socket${r.sockets === 1 ? '' : 's'}`));
+    this.gone.prepend(
+      el('li', { 'data-testid': 'gone-replica', 'data-replica-id': r.id }, el('b', { class: 'mono' }, r.id), ` last reported at ${at}, with ${r.sockets} open socket${r.sockets === 1 ? '' : 's'}`),
+    );
     while (this.gone.childElementCount > GONE_KEPT) this.gone.lastElementChild!.remove();
     show(byId('gone-box'), true);
   }

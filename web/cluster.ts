@@ -56,7 +56,10 @@ function showView() {
 }
 
 function render(report: ClusterReport) {
-  for (const [id, state] of [['redis-state', report.redis], ['postgres-state', report.postgres]] as const) {
+  for (const [id, state] of [
+    ['redis-state', report.redis],
+    ['postgres-state', report.postgres],
+  ] as const) {
     const node = byId(id);
     node.textContent = state;
     node.dataset.state = state;

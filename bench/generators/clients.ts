@@ -44,7 +44,7 @@ export async function inBatches(n: number, width: number, task: (i: number) => P
 export class Seen {
   private bits = new Uint8Array(64);
   has(n: number): boolean {
-    return n >> 3 < this.bits.length && (this.bits[n >> 3]! & (1 << (n & 7))) !== 0;
+    return n >> 3 < this.bits.length && (this.bits[n >> 3] & (1 << (n & 7))) !== 0;
   }
   add(n: number): void {
     if (n >> 3 >= this.bits.length) {
@@ -52,7 +52,7 @@ export class Seen {
       grown.set(this.bits);
       this.bits = grown;
     }
-    this.bits[n >> 3]! |= 1 << (n & 7);
+    this.bits[n >> 3] |= 1 << (n & 7);
   }
 }
 
@@ -66,7 +66,7 @@ export class Counts {
       grown.set(this.counts);
       this.counts = grown;
     }
-    this.counts[n]!++;
+    this.counts[n]++;
     if (n > this.max) this.max = n;
   }
   toArray(): number[] {

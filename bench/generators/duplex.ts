@@ -46,7 +46,7 @@ export class DuplexJob implements Job {
       s.on('message:created', (m: { body: unknown }) => {
         if (!isBenchBody(m.body) || m.body.s !== a.tag) return;
         received++;
-        if (awaiting[i]! > 0) receivedWhileAwaitingAck++;
+        if (awaiting[i] > 0) receivedWhileAwaitingAck++;
         recordMs(deliveryHist, nowMs() - m.body.t);
       }),
     );
@@ -57,7 +57,7 @@ export class DuplexJob implements Job {
         for (let k = 0; performance.now() < end; k++) {
           const t = nowMs();
           const n = i * 1_000_000 + k;
-          awaiting[i]!++;
+          awaiting[i]++;
           sent++;
           pending.push(
             emitAck(s, 'message:publish', { channelId: a.channelId, body: makeBody(t, a.tag, n, a.bodyBytes), clientMsgId: `${a.tag}-${n}` })
@@ -66,7 +66,7 @@ export class DuplexJob implements Job {
                 recordMs(ackHist, nowMs() - t);
               })
               .catch(() => undefined)
-              .finally(() => awaiting[i]!--),
+              .finally(() => awaiting[i]--),
           );
           await sleep(1000 / a.ratePerSocket);
         }

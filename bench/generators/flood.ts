@@ -93,14 +93,21 @@ export class FloodJob implements Job {
     // Each user's turns alternate doors, so both count against its one publish limit.
     const door: Door = Math.floor(n / a.tokens.length) % 2 ? 'socket' : 'rest';
     const payload = { body: makeBody(nowMs(), tag, n, a.bodyBytes), clientMsgId: `${tag}-${process.pid}-${n}` };
-    const channelId = a.channelIds[channel]!;
+    const channelId = a.channelIds[channel];
     try {
       if (door === 'rest') {
-        const r = await request(`${a.url}/api/channels/${channelId}/messages`, { method: 'POST', token: a.tokens[user], body: payload, agent: this.agent!, timeoutMs: a.timeoutMs, retryReusedReset: true });
+        const r = await request(`${a.url}/api/channels/${channelId}/messages`, {
+          method: 'POST',
+          token: a.tokens[user],
+          body: payload,
+          agent: this.agent!,
+          timeoutMs: a.timeoutMs,
+          retryReusedReset: true,
+        });
         const outcome: Outcome = r.status === 201 || r.status === 200 ? 'ok' : r.status === 429 ? 'limited' : r.status === 503 ? 'unavailable' : 'other';
         return { door, raw: `${r.status}${r.retried ? ' (retried after a keep-alive reset)' : ''}`, outcome, channel, seq: outcome === 'ok' ? r.body?.seq : undefined };
       }
-      const ack = await emitAck(this.sockets[user]!, 'message:publish', { channelId, ...payload }, a.timeoutMs);
+      const ack = await emitAck(this.sockets[user], 'message:publish', { channelId, ...payload }, a.timeoutMs);
       if (ack?.ok) return { door, raw: 'ok', outcome: 'ok', channel, seq: ack.message?.seq };
       const code = String(ack?.error?.code ?? 'no error code');
       return { door, raw: code, outcome: code === 'RATE_LIMITED' ? 'limited' : code === 'UNAVAILABLE' ? 'unavailable' : 'other', channel };
@@ -113,14 +120,26 @@ export class FloodJob implements Job {
   private async run(r: { tag: string; phases: FloodPhase[]; windowMs: number; maxInFlight: number }): Promise<FloodStats> {
     const windows: Array<Omit<FloodWindow, 'okHist'> & { hist: Histogram }> = [];
     const win = (i: number) => (windows[i] ??= { sent: 0, skipped: 0, counts: counts(), hist: newHistogram() });
-    const phases = r.phases.map((p) => ({ name: p.name, rate: p.rate, sent: 0, skipped: 0, byDoor: { rest: counts(), socket: counts() }, raw: {} as Record<string, number>, ok: newHistogram(), okByDoor: { rest: newHistogram(), socket: newHistogram() }, refused: newHistogram(), firstOther: undefined as string | undefined }));
+    const phases = r.phases.map((p) => ({
+      name: p.name,
+      rate: p.rate,
+      sent: 0,
+      skipped: 0,
+      byDoor: { rest: counts(), socket: counts() },
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: {} would infer a type without an index signature
+      raw: {} as Record<string, number>,
+      ok: newHistogram(),
+      okByDoor: { rest: newHistogram(), socket: newHistogram() },
+      refused: newHistogram(),
+      firstOther: undefined as string | undefined,
+    }));
     const stats: FloodStats = { tag: r.tag, pid: process.pid, windowMs: r.windowMs, phases: [], windows: [], acked: { n: [], channel: [], seq: [] }, disconnects: 0 };
     const pending = new Set<Promise<void>>();
     const t0 = performance.now();
     let n = 0;
     let phaseStart = t0;
     for (const [pi, phase] of r.phases.entries()) {
-      const ph = phases[pi]!;
+      const ph = phases[pi];
       const end = phaseStart + phase.ms;
       let due = 0;
       while (performance.now() < end) {
@@ -160,7 +179,12 @@ export class FloodJob implements Job {
       phaseStart = end;
     }
     await Promise.race([Promise.all(pending), sleep(this.args.timeoutMs + 2000)]);
-    stats.phases = phases.map(({ ok, okByDoor, refused, ...p }) => ({ ...p, okHist: encode(ok), okHistByDoor: { rest: encode(okByDoor.rest), socket: encode(okByDoor.socket) }, refusedHist: encode(refused) }));
+    stats.phases = phases.map(({ ok, okByDoor, refused, ...p }) => ({
+      ...p,
+      okHist: encode(ok),
+      okHistByDoor: { rest: encode(okByDoor.rest), socket: encode(okByDoor.socket) },
+      refusedHist: encode(refused),
+    }));
     stats.windows = Array.from({ length: windows.length }, (_, i) => win(i)).map(({ hist, ...w }) => ({ ...w, okHist: encode(hist) }));
     stats.disconnects = this.disconnects;
     return stats;

@@ -34,7 +34,9 @@ export interface HttpLoadResult {
 /** autocannon's percentiles as a LatencySummary: p99 only from 1,000 samples. */
 export function latencyOf(r: HttpLoadResult): LatencySummary {
   const l = r.latency;
-  return l.samples >= 1000 ? { samples: l.samples, p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs } : { samples: l.samples, p50Ms: l.p50Ms, p99Ms: null, maxMs: l.maxMs, note: `p99 not reported: ${l.samples} samples (< 1000)` };
+  return l.samples >= 1000
+    ? { samples: l.samples, p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs }
+    : { samples: l.samples, p50Ms: l.p50Ms, p99Ms: null, maxMs: l.maxMs, note: `p99 not reported: ${l.samples} samples (< 1000)` };
 }
 
 export class HttpLoadJob implements Job {

@@ -114,7 +114,7 @@ export class LoginFloodJob implements Job {
     let attempts = 0;
     try {
       // Eight at a time: the attempts the limit lets through each cost a scrypt verification.
-      for (let refused = false; !refused && attempts < (r.max ?? 1000); ) {
+      for (let refused = false; !refused && attempts < (r.max ?? 1000);) {
         const batch = await Promise.all(Array.from({ length: 8 }, () => post(agent, `${this.args.url}/api/auth/login`, r.address, this.body(), 30_000)));
         attempts += batch.length;
         for (const a of batch) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
@@ -133,7 +133,20 @@ export class LoginFloodJob implements Job {
     // Open loop: never wait for a free connection here, or the client's queue is measured, not the hub's.
     const agent = new http.Agent({ keepAlive: true, maxSockets: r.mode === 'open' ? 4096 : r.clients });
     const hist = newHistogram();
-    const stats: LoginFloodStats = { mode: r.mode, address: r.address, rate: r.rate ?? null, clients: r.clients ?? null, elapsedMs: 0, sent: 0, answered: 0, skipped: 0, statuses: {}, refusedPerS: 0, offShape: 0, hist: '' };
+    const stats: LoginFloodStats = {
+      mode: r.mode,
+      address: r.address,
+      rate: r.rate ?? null,
+      clients: r.clients ?? null,
+      elapsedMs: 0,
+      sent: 0,
+      answered: 0,
+      skipped: 0,
+      statuses: {},
+      refusedPerS: 0,
+      offShape: 0,
+      hist: '',
+    };
     const pending = new Set<Promise<void>>();
     let stopped = false;
     const one = (from: number): Promise<void> => {
@@ -163,7 +176,7 @@ export class LoginFloodJob implements Job {
         ? (async () => {
             const rate = r.rate!;
             const cap = r.maxInFlight ?? 20_000;
-            for (let k = 0; !stopped; ) {
+            for (let k = 0; !stopped;) {
               const due = Math.floor(((performance.now() - t0) / 1000) * rate);
               for (; k < due; k++) {
                 if (pending.size >= cap) stats.skipped++;

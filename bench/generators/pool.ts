@@ -34,7 +34,7 @@ export class Generator {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.child.proc.send({ ...req, id } as Request);
+      this.child.proc.send({ ...req, id });
     });
   }
 }
@@ -73,7 +73,7 @@ export class GeneratorPool {
   }
 
   async job<S = any>(gen: number, kind: JobKind, args: unknown): Promise<JobHandle<S>> {
-    const g = this.gens[gen % this.gens.length]!;
+    const g = this.gens[gen % this.gens.length];
     const id = jobIds++;
     const started = (await g.send({ op: 'start', job: id, kind, args })) as S;
     return new JobHandle<S>(g, id, started);

@@ -59,7 +59,7 @@ export class PublishersJob implements Job {
       this.agent = keepAliveAgent(a.connections);
       return { connections: a.connections };
     }
-    for (let i = 0; i < a.connections; i++) this.sockets.push(await connectSocket(a.urls[i % a.urls.length]!, a.tokens?.[i % (a.tokens.length || 1)]));
+    for (let i = 0; i < a.connections; i++) this.sockets.push(await connectSocket(a.urls[i % a.urls.length], a.tokens?.[i % (a.tokens.length || 1)]));
     return { connections: this.sockets.length };
   }
 
@@ -68,7 +68,7 @@ export class PublishersJob implements Job {
     const body = makeBody(nowMs(), tag, n, bytes);
     const clientMsgId = `${tag}-${process.pid}-${n}`;
     if (a.door === 'socket') {
-      const socket = this.sockets[n % this.sockets.length]!;
+      const socket = this.sockets[n % this.sockets.length];
       return emitAck(socket, 'message:publish', { channelId, body, clientMsgId }).then((ack) => {
         if (!ack?.ok) throw new Error(`ack ${JSON.stringify(ack?.error)}`);
         return ack.message;
@@ -87,7 +87,7 @@ export class PublishersJob implements Job {
     let inFlight = 0;
     const pending = new Set<Promise<void>>();
     const fire = (n: number) => {
-      const channelId = r.channelIds[n % r.channelIds.length]!;
+      const channelId = r.channelIds[n % r.channelIds.length];
       const t = nowMs();
       stats.sent++;
       inFlight++;

@@ -66,8 +66,8 @@ export class StormJob implements Job {
 
   private async attach(i: number, urlIndex: number): Promise<void> {
     const a = this.args;
-    const c = this.clients[i]!;
-    const socket = await connectSocket(a.urls[urlIndex]!, a.tokens[i % a.tokens.length]);
+    const c = this.clients[i];
+    const socket = await connectSocket(a.urls[urlIndex], a.tokens[i % a.tokens.length]);
     c.socket = socket;
     socket.on('message:created', (m: { channelId: string; seq: number }) => m.channelId === a.channelId && c.take(m.seq, true));
     socket.on('disconnect', () => {
@@ -81,7 +81,11 @@ export class StormJob implements Job {
     for (const m of ack.missed as Array<{ seq: number }>) c.take(m.seq, false);
     let more = ack.hasMore as boolean;
     while (more && c.contiguous < head) {
-      const r = await request(`${a.urls[urlIndex]}/api/channels/${a.channelId}/messages?afterSeq=${c.contiguous}&limit=500`, { method: 'GET', token: a.tokens[i % a.tokens.length], agent: this.agent });
+      const r = await request(`${a.urls[urlIndex]}/api/channels/${a.channelId}/messages?afterSeq=${c.contiguous}&limit=500`, {
+        method: 'GET',
+        token: a.tokens[i % a.tokens.length],
+        agent: this.agent,
+      });
       if (r.status !== 200) throw new Error(`history HTTP ${r.status}`);
       for (const m of r.body.items as Array<{ seq: number }>) c.take(m.seq, false);
       more = r.body.items.length > 0;
@@ -94,7 +98,7 @@ export class StormJob implements Job {
   }
 
   private async reattach(i: number): Promise<void> {
-    const c = this.clients[i]!;
+    const c = this.clients[i];
     c.reattaching = true;
     const others = this.args.urls.length - 1;
     try {
@@ -119,7 +123,21 @@ export class StormJob implements Job {
   async call(name: string, args: unknown): Promise<unknown> {
     if (name !== 'status') throw new Error(`storm: unknown command ${name}`);
     const { finalSeq } = (args ?? {}) as { finalSeq?: number };
-    const s = { clients: this.clients.length, connected: 0, dropped: 0, resubscribed: 0, caughtUp: 0, dups: 0, ooo: 0, lost: 0, missingNotBack: 0, holdingAll: 0, resubMs: [] as number[], caughtUpMs: [] as number[], reconnects: 0 };
+    const s = {
+      clients: this.clients.length,
+      connected: 0,
+      dropped: 0,
+      resubscribed: 0,
+      caughtUp: 0,
+      dups: 0,
+      ooo: 0,
+      lost: 0,
+      missingNotBack: 0,
+      holdingAll: 0,
+      resubMs: [] as number[],
+      caughtUpMs: [] as number[],
+      reconnects: 0,
+    };
     for (const c of this.clients) {
       if (c.socket?.connected) s.connected++;
       if (c.droppedAt !== undefined) s.dropped++;

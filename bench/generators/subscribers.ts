@@ -49,7 +49,7 @@ export class SubscribersJob implements Job {
     const a = this.args;
     const t0 = performance.now();
     const errors = await inBatches(a.count, a.connectWidth ?? 50, async (i) => {
-      const socket = await connectSocket(a.urls[i % a.urls.length]!, a.tokens?.[i]);
+      const socket = await connectSocket(a.urls[i % a.urls.length], a.tokens?.[i]);
       this.sockets.push(socket);
       const idx = this.sockets.length - 1;
       socket.on('message:created', (m: { body: unknown }) => this.take(idx, m.body));

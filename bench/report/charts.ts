@@ -34,7 +34,7 @@ function charts(sc: Record<string, ScenarioResult>): Array<{ file: string; title
             y: { field, type: 'quantitative', scale: { type: 'log' }, title: yTitle },
             color: { field: 'mode', type: 'nominal', title: null },
           },
-        } as TopLevelSpec,
+        },
       });
     line('p50', 'Polling vs push: end-to-end latency p50', 'polling-latency.svg', 'p50 latency, ms (log)');
     line('bytes', 'Polling vs push: wire bytes per delivered message (both ways)', 'polling-bytes.svg', 'bytes per message (log)');
@@ -50,7 +50,12 @@ function charts(sc: Record<string, ScenarioResult>): Array<{ file: string; title
         width: 200,
         height: 180,
         title: 'Fan-out: deliveries/s (dashed: offered)',
-        data: { values: fo.flatMap((s) => [{ config: `${s.params.subscribers} subs × ${s.params.replicas} replica(s)`, rate: Number(s.params.rate), side: s.side, perS: s.deliveredPerS }, { config: `${s.params.subscribers} subs × ${s.params.replicas} replica(s)`, rate: Number(s.params.rate), side: 'offered', perS: s.offeredPerS }]) },
+        data: {
+          values: fo.flatMap((s) => [
+            { config: `${s.params.subscribers} subs × ${s.params.replicas} replica(s)`, rate: Number(s.params.rate), side: s.side, perS: s.deliveredPerS },
+            { config: `${s.params.subscribers} subs × ${s.params.replicas} replica(s)`, rate: Number(s.params.rate), side: 'offered', perS: s.offeredPerS },
+          ]),
+        },
         facet: { field: 'config', type: 'nominal', title: null },
         columns: 2,
         spec: {
@@ -75,7 +80,12 @@ function charts(sc: Record<string, ScenarioResult>): Array<{ file: string; title
       spec: {
         ...base,
         title: 'Scaling (one 2-core machine): deliveries/s kept up, and CPU-s per 1,000',
-        data: { values: rows.flatMap((r) => [{ replicas: r!.replicas, what: 'deliveries/s kept up', v: r!.deliveriesPerS }, { replicas: r!.replicas, what: 'server CPU-s per 1,000 deliveries', v: r!.serverCpuSecondsPer1000Deliveries }]) },
+        data: {
+          values: rows.flatMap((r) => [
+            { replicas: r.replicas, what: 'deliveries/s kept up', v: r.deliveriesPerS },
+            { replicas: r.replicas, what: 'server CPU-s per 1,000 deliveries', v: r.serverCpuSecondsPer1000Deliveries },
+          ]),
+        },
         facet: { field: 'what', type: 'nominal', title: null },
         spec: { width: 200, height: 180, mark: 'bar', encoding: { x: { field: 'replicas', type: 'ordinal' }, y: { field: 'v', type: 'quantitative', title: null } } },
         resolve: { scale: { y: 'independent' } },
@@ -94,7 +104,7 @@ function charts(sc: Record<string, ScenarioResult>): Array<{ file: string; title
         data: { values: pub.map((s) => ({ step: s.name, perS: s.metrics.publishesPerS })) },
         mark: 'bar',
         encoding: { y: { field: 'step', type: 'nominal', sort: null, title: null }, x: { field: 'perS', type: 'quantitative', title: 'publishes/s' } },
-      } as TopLevelSpec,
+      },
     });
   return out;
 }

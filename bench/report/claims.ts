@@ -71,8 +71,8 @@ export function judgeClaims(sc: Scenarios): ClaimVerdict[] {
   const b = (m: string, r: number) => pollStep(sc, m, r)?.metrics.bytesPerMessage;
   const rates = (sc.polling?.summary.rates as number[] | undefined) ?? [];
   if (rates.length) {
-    const lo = rates[0]!;
-    const hi = rates[rates.length - 1]!;
+    const lo = rates[0];
+    const hi = rates[rates.length - 1];
     const cross = (sc.polling?.summary.crossings as Record<string, number | null>)?.['bytesPerMessage: poll 100 ms vs push'];
     out.push({
       n: '4',
@@ -105,13 +105,13 @@ export function judgeClaims(sc: Scenarios): ClaimVerdict[] {
     const perReplica = Object.entries(cold?.metrics ?? {})
       .filter(([k]) => k.startsWith('redisBytesIn.'))
       .map(([k, v]) => [k.slice('redisBytesIn.'.length), Math.round(Number(v) / acked)] as const);
-    const narrow = perReplica.length > 1 && perReplica.slice(1).every(([, v]) => v < perReplica[0]![1] / 10);
+    const narrow = perReplica.length > 1 && perReplica.slice(1).every(([, v]) => v < perReplica[0][1] / 10);
     out.push({
       n: '6',
       claim: 'REST scales horizontally and vertically; WebSocket scales only vertically',
       measured:
-        rows.map((r) => `${r!.replicas} replica(s): ${r!.deliveriesPerS ?? 'n/a'} deliveries/s kept up, ${r!.hubCpuSecondsPer1000Deliveries ?? 'n/a'} hub CPU-s per 1,000`).join('; ') +
-        (perReplica.length ? `; bytes from Redis per message of a channel only ${perReplica[0]![0]} serves: ${perReplica.map(([n, v]) => `${n} ${v} B`).join(', ')}` : ''),
+        rows.map((r) => `${r.replicas} replica(s): ${r.deliveriesPerS ?? 'n/a'} deliveries/s kept up, ${r.hubCpuSecondsPer1000Deliveries ?? 'n/a'} hub CPU-s per 1,000`).join('; ') +
+        (perReplica.length ? `; bytes from Redis per message of a channel only ${perReplica[0][0]} serves: ${perReplica.map(([n, v]) => `${n} ${v} B`).join(', ')}` : ''),
       verdict: 'fails',
       condition: narrow
         ? 'the hub runs as N replicas with the same delivery promise (clients on any replica, messages on all), and each replica receives from Redis only the channels it has subscribers of, so bus traffic grows with where the subscribers are, not with replicas × messages; on this one 2-core machine the curve itself is CPU-bound: the CPU per 1,000 deliveries and the bus bytes per delivery are the figures a capacity model uses'
@@ -119,7 +119,13 @@ export function judgeClaims(sc: Scenarios): ClaimVerdict[] {
     });
   } else out.push(NOT('6', 'WebSocket scales only vertically', 'needs the scaling scenario'));
 
-  out.push({ n: '7', claim: 'REST is addressed by HTTP methods and URLs; WebSocket by IP and port', measured: 'design note, no number: Socket.IO is reached by URL (path /socket.io) on the same host and port as REST, through the same HAProxy, with named events', verdict: 'fails', condition: '' });
+  out.push({
+    n: '7',
+    claim: 'REST is addressed by HTTP methods and URLs; WebSocket by IP and port',
+    measured: 'design note, no number: Socket.IO is reached by URL (path /socket.io) on the same host and port as REST, through the same HAProxy, with named events',
+    verdict: 'fails',
+    condition: '',
+  });
 
   // 9. memory
   if (idle?.hub && idle.baseline)

@@ -39,13 +39,17 @@ export function headline(r: Results): string {
   const fo = (r.scenarios.fanout?.summary as Record<string, { ratios: Array<{ rate: number; hubPerS: number; baselinePerS: number; ratio: number | null }> }> | undefined)?.['500x1'];
   // The sustain check (the baseline's highest sustained rate) when there is one, else the ladder's top.
   const top = fo?.ratios.find((x) => (x as { sustainCheck?: boolean }).sustainCheck) ?? fo?.ratios[fo.ratios.length - 1];
-  if (top) parts.push(`500 subscribers on one replica at ${top.rate} msg/s: hub ${top.hubPerS.toLocaleString('en-US')} deliveries/s vs plain socket.io ${top.baselinePerS.toLocaleString('en-US')} (${top.ratio}×)`);
+  if (top)
+    parts.push(
+      `500 subscribers on one replica at ${top.rate} msg/s: hub ${top.hubPerS.toLocaleString('en-US')} deliveries/s vs plain socket.io ${top.baselinePerS.toLocaleString('en-US')} (${top.ratio}×)`,
+    );
   const rest = r.targets.find((t) => t.id === 'publish-rest');
   if (rest) parts.push(`persisted REST publishes on one hot channel: ${rest.measured}`);
   const idle = r.targets.find((t) => t.id === 'idle-heap');
   if (idle) parts.push(`idle socket: ${idle.measured.split(';')[0]}`);
   const storm = r.scenarios.storm?.summary as { subscribers: number; allCaughtUpMs: number | null; lost: number } | undefined;
-  if (storm) parts.push(`a SIGKILLed replica’s ${storm.subscribers} subscribers caught up in ${storm.allCaughtUpMs === null ? 'n/a' : `${(storm.allCaughtUpMs / 1000).toFixed(1)} s`} with ${storm.lost} lost`);
+  if (storm)
+    parts.push(`a SIGKILLed replica’s ${storm.subscribers} subscribers caught up in ${storm.allCaughtUpMs === null ? 'n/a' : `${(storm.allCaughtUpMs / 1000).toFixed(1)} s`} with ${storm.lost} lost`);
   const passed = r.targets.filter((t) => t.pass === true).length;
   const failed = r.targets.filter((t) => t.pass === false).length;
   parts.push(`targets: ${passed} PASS, ${failed} FAIL`);

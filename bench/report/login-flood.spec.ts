@@ -55,7 +55,7 @@ describe('login-flood verdicts: p99_flood ≤ 5 × p99_quiet + 50 ms', () => {
     expect(judgePhase(summary(null, phase()), phase()).pass).toBeNull();
   });
 
-  it('fails a refusal outside CONTRACT §4 or a lost delivery, however fast; unanswered requests are the hub\'s failure, still judged', () => {
+  it("fails a refusal outside CONTRACT §4 or a lost delivery, however fast; unanswered requests are the hub's failure, still judged", () => {
     expect(judgePhase(summary(12, phase()), phase({ offShape: 3, firstOffShape: 'no X-Request-Id' })).pass).toBe(false);
     expect(judgePhase(summary(12, phase()), phase({ lost: 1 })).pass).toBe(false);
     const slow = judgePhase(summary(12, phase()), phase({ statuses: { 429: 15_000, timeout: 5_000 }, deliveryP99Ms: 3_000 }));

@@ -7,11 +7,20 @@ import type { Verdict } from './results.js';
 
 const ms = (v: number | null | undefined) => (v == null ? 'n/a' : `${v} ms`);
 const n = (v: number) => v.toLocaleString('en-US');
-const stores = (p: FloodPhaseSummary) => Object.entries(p.refusedByStore).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none';
+const stores = (p: FloodPhaseSummary) =>
+  Object.entries(p.refusedByStore)
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ') || 'none';
 const refusalTail = (p: FloodPhaseSummary) => (p.refusalP99Ms != null ? `p99 ${ms(p.refusalP99Ms)}` : `max ${ms(p.refusalMaxMs)}`);
-const answers = (p: FloodPhaseSummary) => Object.entries(p.statuses).map(([k, v]) => `${n(v)} × ${k}`).join(', ');
+const answers = (p: FloodPhaseSummary) =>
+  Object.entries(p.statuses)
+    .map(([k, v]) => `${n(v)} × ${k}`)
+    .join(', ');
 /** HTTP answers only: timeouts and connection errors are not answers. */
-const answered = (p: FloodPhaseSummary) => Object.entries(p.statuses).filter(([k]) => /^\d+$/.test(k)).reduce((a, [, v]) => a + v, 0);
+const answered = (p: FloodPhaseSummary) =>
+  Object.entries(p.statuses)
+    .filter(([k]) => /^\d+$/.test(k))
+    .reduce((a, [, v]) => a + v, 0);
 
 export interface PhaseVerdict {
   boundMs: number | null;
@@ -28,13 +37,15 @@ export function judgePhase(s: LoginFloodSummary, p: FloodPhaseSummary): PhaseVer
     p.mode === 'open' && (p.sentPerS < 0.95 * (p.rate ?? 0) || p.skipped > 0) && `the generator sent ${n(p.sentPerS)} of the ${n(p.rate ?? 0)} requests/s offered (${n(p.skipped)} skipped)`,
     (p.statuses['429'] ?? 0) < 0.99 * answered(p) && 'fewer than 99% of the answers were 429',
   ].filter((x): x is string => !!x);
-  const failed = [
-    p.offShape > 0 && `${n(p.offShape)} refusals outside CONTRACT §4 (first: ${p.firstOffShape})`,
-    p.lost > 0 && `${n(p.lost)} deliveries missing`,
-  ].filter((x): x is string => !!x);
+  const failed = [p.offShape > 0 && `${n(p.offShape)} refusals outside CONTRACT §4 (first: ${p.firstOffShape})`, p.lost > 0 && `${n(p.lost)} deliveries missing`].filter((x): x is string => !!x);
   const unanswered = p.sent - answered(p);
   // The machine is shared: what else ran beside the bench is said, not judged.
-  const busy = ([['quiet', s.quiet.otherLoad ?? 0], ['flood', p.otherLoad ?? 0]] as const).filter(([, v]) => v >= 0.1);
+  const busy = (
+    [
+      ['quiet', s.quiet.otherLoad ?? 0],
+      ['flood', p.otherLoad ?? 0],
+    ] as const
+  ).filter(([, v]) => v >= 0.1);
   const notes = [
     ...(unanswered > 0 ? [`${n(unanswered)} requests never answered (timeouts, reset connections)`] : []),
     ...(busy.length ? [`other processes took ${busy.map(([w, v]) => `${Math.round(v * 100)}% (${w})`).join(', ')} of the machine`] : []),
@@ -45,7 +56,8 @@ export function judgePhase(s: LoginFloodSummary, p: FloodPhaseSummary): PhaseVer
 }
 
 const TEXT = {
-  open: (s: LoginFloodSummary) => `Login flood, open loop: ${n(s.open.rate ?? 0)} refused logins/s from one address (a separate process); delivery p99 of REST publishes on the same replica: ${ruleText}`,
+  open: (s: LoginFloodSummary) =>
+    `Login flood, open loop: ${n(s.open.rate ?? 0)} refused logins/s from one address (a separate process); delivery p99 of REST publishes on the same replica: ${ruleText}`,
   closed: (s: LoginFloodSummary) => `Login flood, closed loop: ${s.closed.clients} clients retrying wrong logins as fast as answered; delivery p99: ${ruleText}`,
 };
 
@@ -57,7 +69,8 @@ function verdict(s: LoginFloodSummary, p: FloodPhaseSummary): Omit<Verdict, 'id'
 
 export function judgeLoginFlood(sc: ScenarioResult | undefined, add: (v: Verdict) => void): void {
   if (!sc) {
-    for (const mode of ['open', 'closed']) add({ id: `login-flood-${mode}`, text: `Login flood, ${mode} loop: delivery p99 ${ruleText}`, measured: 'not run', pass: null, note: 'scenario login-flood was not part of this run' });
+    for (const mode of ['open', 'closed'])
+      add({ id: `login-flood-${mode}`, text: `Login flood, ${mode} loop: delivery p99 ${ruleText}`, measured: 'not run', pass: null, note: 'scenario login-flood was not part of this run' });
     return;
   }
   const s = sc.summary as unknown as LoginFloodSummary;

@@ -7,7 +7,10 @@ import { reconcileSection } from './reconcile.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { Results } from './results.js';
 
-const esc = (s: unknown) => String(s ?? '–').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const esc = (s: unknown) =>
+  String(s ?? '–')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 const num = (v: unknown, d = 0) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 }) : '–');
 const pct = (v: number) => `${Math.round(v * 100)}%`;
 
@@ -17,7 +20,10 @@ function table(header: string[], rows: unknown[][]): string {
 
 const p99 = (s: StepResult) => (s.latency ? (s.latency.p99Ms === null ? `n<1000` : num(s.latency.p99Ms, 1)) : '–');
 const cpuOf = (s: StepResult, kinds: string[]) => s.cpu.processes.filter((p) => kinds.includes(p.kind));
-const serverCpu = (s: StepResult) => cpuOf(s, ['hub', 'baseline']).map((p) => `${p.name} ${pct(p.core)}`).join(', ') || '–';
+const serverCpu = (s: StepResult) =>
+  cpuOf(s, ['hub', 'baseline'])
+    .map((p) => `${p.name} ${pct(p.core)}`)
+    .join(', ') || '–';
 const genMax = (s: StepResult) => {
   const g = cpuOf(s, ['generator']);
   return g.length ? pct(Math.max(...g.map((p) => p.core))) : '–';
@@ -26,8 +32,38 @@ const pg = (s: StepResult) => pct(cpuOf(s, ['postgres'])[0]?.core ?? 0);
 
 export function stepTable(steps: StepResult[], extra: Array<[string, (s: StepResult) => unknown]> = []): string {
   return table(
-    ['step', 'window s', 'samples', 'p50 ms', 'p99 ms', 'per s', 'lost', ...extra.map(([h]) => h), 'saturated', 'server CPU (of a core)', 'Postgres', 'busiest generator', 'machine busy', 'other load'],
-    steps.map((s) => [s.name, num(s.durationS, 1), s.latency?.samples ?? '–', num(s.latency?.p50Ms, 1), p99(s), num(s.deliveredPerS), s.lost ?? '–', ...extra.map(([, f]) => f(s)), s.saturated, serverCpu(s), pg(s), genMax(s), pct(s.cpu.machineBusy), pct(s.cpu.otherLoad)]),
+    [
+      'step',
+      'window s',
+      'samples',
+      'p50 ms',
+      'p99 ms',
+      'per s',
+      'lost',
+      ...extra.map(([h]) => h),
+      'saturated',
+      'server CPU (of a core)',
+      'Postgres',
+      'busiest generator',
+      'machine busy',
+      'other load',
+    ],
+    steps.map((s) => [
+      s.name,
+      num(s.durationS, 1),
+      s.latency?.samples ?? '–',
+      num(s.latency?.p50Ms, 1),
+      p99(s),
+      num(s.deliveredPerS),
+      s.lost ?? '–',
+      ...extra.map(([, f]) => f(s)),
+      s.saturated,
+      serverCpu(s),
+      pg(s),
+      genMax(s),
+      pct(s.cpu.machineBusy),
+      pct(s.cpu.otherLoad),
+    ]),
   );
 }
 
@@ -35,7 +71,13 @@ const verdict = (pass: boolean | null | undefined) => (pass == null ? 'n/a' : pa
 
 /** This run's targets, and with --before the earlier run's figure for each. */
 function targetsTable(r: Results): string[] {
-  if (!r.before) return [table(['target', 'measured', 'result', 'note'], r.targets.map((t) => [t.text, t.measured, verdict(t.pass), t.note]))];
+  if (!r.before)
+    return [
+      table(
+        ['target', 'measured', 'result', 'note'],
+        r.targets.map((t) => [t.text, t.measured, verdict(t.pass), t.note]),
+      ),
+    ];
   const earlier = new Map(r.before.targets.map((t) => [t.id, t]));
   return [
     `Before: \`${r.before.command}\` of ${r.before.startedAt.slice(0, 16).replace('T', ' ')} UTC (\`${r.before.file}\`), the same machine, before the performance work.`,
@@ -56,9 +98,15 @@ function profileSection(p: ProfileResult): string {
     '',
     `Load: ${p.load}; ${p.samples} samples over ${p.seconds} s (\`node --cpu-prof\` on a fresh replica).`,
     '',
-    table(['self %', 'package'], p.topPackages.map((x) => [x.selfPct, x.pkg])),
+    table(
+      ['self %', 'package'],
+      p.topPackages.map((x) => [x.selfPct, x.pkg]),
+    ),
     '',
-    table(['self %', 'function', 'where'], p.topFunctions.map((x) => [x.selfPct, x.fn, x.where])),
+    table(
+      ['self %', 'function', 'where'],
+      p.topFunctions.map((x) => [x.selfPct, x.fn, x.where]),
+    ),
   ].join('\n');
 }
 
@@ -85,7 +133,10 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     '',
     '## The seed’s claims',
     '',
-    table(['#', 'claim', 'what Crosswire measured (same hub, this run)', 'verdict'], r.claims.map((c) => [c.n, c.claim, c.measured, c.condition ? `**${c.verdict}**: ${c.condition}` : `**${c.verdict}**`])),
+    table(
+      ['#', 'claim', 'what Crosswire measured (same hub, this run)', 'verdict'],
+      r.claims.map((c) => [c.n, c.claim, c.measured, c.condition ? `**${c.verdict}**: ${c.condition}` : `**${c.verdict}**`]),
+    ),
     '',
     '## Targets of the performance issue',
     '',
@@ -128,11 +179,22 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
       '',
       '**Where the curves cross** (messages/s; null: not between the rates measured):',
       '',
-      table(['series', 'crossing'], Object.entries(s.summary.crossings as Record<string, number | null>).map(([k, v]) => [k, v ?? 'no crossing'])),
+      table(
+        ['series', 'crossing'],
+        Object.entries(s.summary.crossings as Record<string, number | null>).map(([k, v]) => [k, v ?? 'no crossing']),
+      ),
       '',
       '**Clients one replica holds before p99 passes 1 s** (10 msg/s on the channel):',
       '',
-      table(['way', 'held up to', 'tried up to', 'note'], Object.entries(s.summary.capacity as Record<string, { heldUpTo: number; triedUpTo: number; exhaustedLadder: boolean }>).map(([k, v]) => [k, v.heldUpTo, v.triedUpTo, v.exhaustedLadder ? 'every step held: the limit is above the largest step tried' : ''])),
+      table(
+        ['way', 'held up to', 'tried up to', 'note'],
+        Object.entries(s.summary.capacity as Record<string, { heldUpTo: number; triedUpTo: number; exhaustedLadder: boolean }>).map(([k, v]) => [
+          k,
+          v.heldUpTo,
+          v.triedUpTo,
+          v.exhaustedLadder ? 'every step held: the limit is above the largest step tried' : '',
+        ]),
+      ),
     ]),
     scenario(sc.fanout, (s) => [
       chart('fanout.svg'),
@@ -151,8 +213,20 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
       '',
       table(
         ['configuration', 'msg/s', 'hub deliveries/s', 'baseline deliveries/s', 'ratio', 'counts?'],
-        Object.values(s.summary as Record<string, { subscribers: number; replicas: number; ratios: Array<{ rate: number; sustainCheck: boolean; hubPerS: number; baselinePerS: number; ratio: number | null; counts: boolean; why: string }> }>).flatMap((c) =>
-          c.ratios.map((x) => [`${c.subscribers} subs × ${c.replicas}${x.sustainCheck ? ' (sustain check)' : ''}`, x.rate, num(x.hubPerS), num(x.baselinePerS), x.ratio ?? '–', x.counts ? 'yes' : x.why]),
+        Object.values(
+          s.summary as Record<
+            string,
+            { subscribers: number; replicas: number; ratios: Array<{ rate: number; sustainCheck: boolean; hubPerS: number; baselinePerS: number; ratio: number | null; counts: boolean; why: string }> }
+          >,
+        ).flatMap((c) =>
+          c.ratios.map((x) => [
+            `${c.subscribers} subs × ${c.replicas}${x.sustainCheck ? ' (sustain check)' : ''}`,
+            x.rate,
+            num(x.hubPerS),
+            num(x.baselinePerS),
+            x.ratio ?? '–',
+            x.counts ? 'yes' : x.why,
+          ]),
         ),
       ),
     ]),
@@ -162,8 +236,24 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
         chart('scaling.svg'),
         '',
         table(
-          ['replicas', 'highest rate kept up (msg/s)', 'deliveries/s', 'hub CPU-s / 1,000 deliveries', 'server CPU-s / 1,000 (hub+Redis+PG)', 'bytes from Redis per message, per replica', 'same, channel subscribed on hub1 only'],
-          rows.map((x) => [x.replicas, x.highestRateKeptUp ?? 'none', num(x.deliveriesPerS), x.hubCpuSecondsPer1000Deliveries, x.serverCpuSecondsPer1000Deliveries, JSON.stringify(x.redisBytesInPerMessage), x.coldChannelRedisBytesInPerMessage ? JSON.stringify(x.coldChannelRedisBytesInPerMessage) : '–']),
+          [
+            'replicas',
+            'highest rate kept up (msg/s)',
+            'deliveries/s',
+            'hub CPU-s / 1,000 deliveries',
+            'server CPU-s / 1,000 (hub+Redis+PG)',
+            'bytes from Redis per message, per replica',
+            'same, channel subscribed on hub1 only',
+          ],
+          rows.map((x) => [
+            x.replicas,
+            x.highestRateKeptUp ?? 'none',
+            num(x.deliveriesPerS),
+            x.hubCpuSecondsPer1000Deliveries,
+            x.serverCpuSecondsPer1000Deliveries,
+            JSON.stringify(x.redisBytesInPerMessage),
+            x.coldChannelRedisBytesInPerMessage ? JSON.stringify(x.coldChannelRedisBytesInPerMessage) : '–',
+          ]),
         ),
         '',
         'A capacity model for another machine: deliveries/s per core ≈ 1,000 / (hub CPU-s per 1,000 deliveries), and Redis bus bytes/s ≈ messages/s × replicas × bytes per message per replica (every replica receives every message today).',
@@ -172,15 +262,37 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
       ];
     }),
     scenario(sc.idle, (s) => [
-      table(['server', 'connections', 'heap KB / connection', 'RSS KB / connection', 'external KB / connection', 'connect + subscribe took'], s.steps.map((x) => [x.side, x.delivered, x.metrics.heapKBPerConnection, x.metrics.rssKBPerConnection, x.metrics.externalKBPerConnection, `${x.durationS} s`])),
+      table(
+        ['server', 'connections', 'heap KB / connection', 'RSS KB / connection', 'external KB / connection', 'connect + subscribe took'],
+        s.steps.map((x) => [x.side, x.delivered, x.metrics.heapKBPerConnection, x.metrics.rssKBPerConnection, x.metrics.externalKBPerConnection, `${x.durationS} s`]),
+      ),
     ]),
     scenario(sc.reconcile, (s) => reconcileSection(s, table)),
     scenario(sc.publish, (s) => [chart('publish.svg'), '', stepTable(s.steps, [['server CPU ms/publish', (x) => num(x.metrics.serverCpuMsPerPublish, 2)]])]),
     scenario(sc.overload, (s) => overloadSection(s, table)),
     scenario(sc['login-flood'], (s) => [...loginFloodSection(s, table), '', stepTable(s.steps)]),
-    scenario(sc.storm, (s) => [table(['measure', 'value'], Object.entries(s.summary).map(([k, v]) => [k, v])), '', stepTable(s.steps)]),
-    scenario(sc.read, (s) => [stepTable(s.steps), '', table(['measure', 'value'], Object.entries(s.summary).map(([k, v]) => [k, v ?? 'absent']))]),
-    scenario(sc.claims, (s) => [stepTable(s.steps, [['connections opened', (x) => x.metrics.connectionsOpened ?? '–'], ['per 1,000 msgs', (x) => num(x.metrics.connectionsPer1000Messages, 1)]])]),
+    scenario(sc.storm, (s) => [
+      table(
+        ['measure', 'value'],
+        Object.entries(s.summary).map(([k, v]) => [k, v]),
+      ),
+      '',
+      stepTable(s.steps),
+    ]),
+    scenario(sc.read, (s) => [
+      stepTable(s.steps),
+      '',
+      table(
+        ['measure', 'value'],
+        Object.entries(s.summary).map(([k, v]) => [k, v ?? 'absent']),
+      ),
+    ]),
+    scenario(sc.claims, (s) => [
+      stepTable(s.steps, [
+        ['connections opened', (x) => x.metrics.connectionsOpened ?? '–'],
+        ['per 1,000 msgs', (x) => num(x.metrics.connectionsPer1000Messages, 1)],
+      ]),
+    ]),
   );
   out.push(
     '## Configuration',

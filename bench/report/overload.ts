@@ -48,7 +48,11 @@ export function judgeOverload(sc: ScenarioResult | undefined, add: (v: Verdict) 
   const shedText = `Overload at 2× the sustainable publish rate: sheds with 429/503 (what it accepts answered with p99 ≤ ${OVERLOAD_OK_P99_MAX_MS / 1000} s), no crash, recovers when the load drops`;
   const lostText = 'Overload: no acknowledged publish lost (every 201 / ok ack stored exactly once, by clientMsgId)';
   if (!sc) {
-    for (const [id, text] of [['overload-shed', shedText], ['overload-lost', lostText]] as const) add({ id, text, measured: 'not run', pass: null, note: 'scenario overload was not part of this run' });
+    for (const [id, text] of [
+      ['overload-shed', shedText],
+      ['overload-lost', lostText],
+    ] as const)
+      add({ id, text, measured: 'not run', pass: null, note: 'scenario overload was not part of this run' });
     return;
   }
   const s = sc.summary as unknown as OverloadSummary;
@@ -108,15 +112,61 @@ export function overloadSection(sc: ScenarioResult, table: (header: string[], ro
     `Sustainable: ${s.sustainableRate} publishes/s; overload: ${s.overloadRate}/s; low: ${s.lowRate}/s. Pre-overload ok p99 ${ms(s.pre.p99Ms)} ms, refused ${Math.round(s.pre.errorRate * 1000) / 10}%. Recovered ${s.recoveryMs == null ? 'not within the low phase' : `${s.recoveryMs / 1000} s after the drop`} (ok p99 alone: ${s.latencyRecoveryMs == null ? 'not within the low phase' : `${s.latencyRecoveryMs / 1000} s`}).`,
     '',
     table(
-      ['phase', 'rate/s', 'sent', 'REST 2xx', '429', '503', 'other', 'acks ok', 'RATE_LIMITED', 'UNAVAILABLE', 'other', 'not sent (cap)', 'ok p50 / p99 ms', 'ok p99 REST / socket ms', 'refusal p50 / max ms'],
-      s.phases.map((p) => [p.name, p.rate, p.sent, p.rest.ok, p.rest.limited, p.rest.unavailable, p.rest.other, p.socket.ok, p.socket.limited, p.socket.unavailable, p.socket.other, p.skipped, `${ms(p.okP50Ms)} / ${ms(p.okP99Ms)}`, p.okByDoor ? `${ms(p.okByDoor.rest.p99Ms)} / ${ms(p.okByDoor.socket.p99Ms)}` : '–', `${ms(p.refusedP50Ms)} / ${ms(p.refusedMaxMs)}`]),
+      [
+        'phase',
+        'rate/s',
+        'sent',
+        'REST 2xx',
+        '429',
+        '503',
+        'other',
+        'acks ok',
+        'RATE_LIMITED',
+        'UNAVAILABLE',
+        'other',
+        'not sent (cap)',
+        'ok p50 / p99 ms',
+        'ok p99 REST / socket ms',
+        'refusal p50 / max ms',
+      ],
+      s.phases.map((p) => [
+        p.name,
+        p.rate,
+        p.sent,
+        p.rest.ok,
+        p.rest.limited,
+        p.rest.unavailable,
+        p.rest.other,
+        p.socket.ok,
+        p.socket.limited,
+        p.socket.unavailable,
+        p.socket.other,
+        p.skipped,
+        `${ms(p.okP50Ms)} / ${ms(p.okP99Ms)}`,
+        p.okByDoor ? `${ms(p.okByDoor.rest.p99Ms)} / ${ms(p.okByDoor.socket.p99Ms)}` : '–',
+        `${ms(p.refusedP50Ms)} / ${ms(p.refusedMaxMs)}`,
+      ]),
     ),
     '',
-    table(['replica', 'process', '/healthz 200', '/readyz', 'max RSS MB'], s.replicas.map((r) => [r.name, r.exited ?? 'alive', `${r.healthzOk} of ${r.healthzOk + r.healthzFailed}`, Object.entries(r.readyz).map(([k, v]) => `${k}: ${v}`).join(', '), r.maxRssMB])),
+    table(
+      ['replica', 'process', '/healthz 200', '/readyz', 'max RSS MB'],
+      s.replicas.map((r) => [
+        r.name,
+        r.exited ?? 'alive',
+        `${r.healthzOk} of ${r.healthzOk + r.healthzFailed}`,
+        Object.entries(r.readyz)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', '),
+        r.maxRssMB,
+      ]),
+    ),
     '',
     `**Windows** (${s.windowMs} ms, by send time), from just before the overload to a little after the recovery (every window is in the results file):`,
     '',
-    table(['t s', 'phase', 'sent', 'ok', 'limited', 'unavailable', 'other', 'refused %', 'ok p99 ms'], around(s).map((w) => [w.tMs / 1000, w.phase, w.sent, w.ok, w.limited, w.unavailable, w.other, Math.round(w.errorRate * 1000) / 10, ms(w.p99Ms)])),
+    table(
+      ['t s', 'phase', 'sent', 'ok', 'limited', 'unavailable', 'other', 'refused %', 'ok p99 ms'],
+      around(s).map((w) => [w.tMs / 1000, w.phase, w.sent, w.ok, w.limited, w.unavailable, w.other, Math.round(w.errorRate * 1000) / 10, ms(w.p99Ms)]),
+    ),
     '',
     `**Loss check**: ${s.loss.acked} acknowledged, ${s.loss.missing} missing, ${s.loss.duplicated} duplicated, ${s.loss.seqMismatch} under another seq, ${s.loss.storedWithoutOk} stored without an ok answer; histories gapless: ${s.loss.gapless ? 'yes' : 'no'}.`,
   ];

@@ -44,7 +44,24 @@ export interface Results {
 export const REQUIRED_TOP = ['version', 'mode', 'command', 'startedAt', 'finishedAt', 'durationS', 'machine', 'config', 'scenarios', 'targets', 'claims', 'profiles'] as const;
 export const REQUIRED_MACHINE = ['cpuModel', 'cores', 'memoryGiB', 'os', 'node', 'postgres', 'redis'] as const;
 export const REQUIRED_SCENARIO = ['id', 'title', 'durationS', 'steps', 'summary', 'notes'] as const;
-export const REQUIRED_STEP = ['name', 'side', 'params', 'durationS', 'latency', 'offeredPerS', 'delivered', 'deliveredPerS', 'lost', 'dups', 'ooo', 'sustained', 'saturated', 'cpu', 'metrics', 'notes'] as const;
+export const REQUIRED_STEP = [
+  'name',
+  'side',
+  'params',
+  'durationS',
+  'latency',
+  'offeredPerS',
+  'delivered',
+  'deliveredPerS',
+  'lost',
+  'dups',
+  'ooo',
+  'sustained',
+  'saturated',
+  'cpu',
+  'metrics',
+  'notes',
+] as const;
 export const REQUIRED_CPU = ['processes', 'machineBusy', 'otherLoad', 'wallMs'] as const;
 
 /** Names of the required fields a results object lacks (empty when complete). */

@@ -26,7 +26,7 @@ export const STEP_HEADER = ['step', 'window s', 'samples', 'p50 ms', 'p99 ms', '
 
 export function renderTable(scenarios: ScenarioResult[]): string {
   const rows = [STEP_HEADER, ...scenarios.flatMap((sc) => sc.steps.map(stepRow))];
-  const widths = STEP_HEADER.map((_, i) => Math.min(60, Math.max(...rows.map((r) => r[i]!.length))));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+  const widths = STEP_HEADER.map((_, i) => Math.min(60, Math.max(...rows.map((r) => r[i].length))));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }

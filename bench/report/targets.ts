@@ -21,10 +21,12 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
   // Publish path.
   const pub = (name: string) => find(sc, 'publish', (s) => s.name === name);
   const rest32 = pub('REST publish hot channel, 32 concurrent');
-  if (rest32) add('publish-rest', '≥ 1,000 persisted publishes/s over REST, 32 concurrent, one hot channel, one replica', `${rest32.metrics.publishesPerS}/s`, Number(rest32.metrics.publishesPerS) >= 1000);
+  if (rest32)
+    add('publish-rest', '≥ 1,000 persisted publishes/s over REST, 32 concurrent, one hot channel, one replica', `${rest32.metrics.publishesPerS}/s`, Number(rest32.metrics.publishesPerS) >= 1000);
   else notRun('publish-rest', '≥ 1,000 persisted publishes/s over REST (32 concurrent)', 'publish');
   const sock64 = pub('socket publish hot channel, 64 in flight');
-  if (sock64) add('publish-socket', '≥ 2,000 persisted publishes/s over the socket, 64 acks in flight over 8 sockets', `${sock64.metrics.publishesPerS}/s`, Number(sock64.metrics.publishesPerS) >= 2000);
+  if (sock64)
+    add('publish-socket', '≥ 2,000 persisted publishes/s over the socket, 64 acks in flight over 8 sockets', `${sock64.metrics.publishesPerS}/s`, Number(sock64.metrics.publishesPerS) >= 2000);
   else notRun('publish-socket', '≥ 2,000 persisted publishes/s over the socket (64 in flight)', 'publish');
   for (const door of ['REST', 'socket'] as const) {
     const s = pub(`${door} publish hot channel, 200/s fixed`);
@@ -76,7 +78,14 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
     const b = checks.find((s) => s.side === 'baseline');
     if (!sc.fanout) notRun('fanout-1', text, 'fanout');
     else if (!b) add('fanout-1', text, 'no sustain check ran', null, 'the baseline kept up at none of the ladder’s rates');
-    else if (b.sustained !== true) add('fanout-1', text, `baseline at ${b.params.rate} msg/s over ${b.durationS} s: ${b.sustained === null ? 'window < 20 s' : 'not sustained'}`, null, 'no rate the baseline sustains (p99 < 1 s, nothing lost, ≥ 20 s) was found in this run');
+    else if (b.sustained !== true)
+      add(
+        'fanout-1',
+        text,
+        `baseline at ${b.params.rate} msg/s over ${b.durationS} s: ${b.sustained === null ? 'window < 20 s' : 'not sustained'}`,
+        null,
+        'no rate the baseline sustains (p99 < 1 s, nothing lost, ≥ 20 s) was found in this run',
+      );
     else ratioTarget('fanout-1', text, 1, Number(b.params.rate), 0.8, '', true);
   }
   {
@@ -95,7 +104,13 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
     else {
       const failed = hubSteps.reduce((a, s) => a + Number(s.metrics.publishErrors ?? 0), 0);
       const expected = hubSteps.reduce((a, s) => a + Number(s.metrics.acked ?? 0) * Number(s.params.subscribers), 0);
-      add('fanout-lost', 'Fan-out: nothing lost (hub)', `${lost} of ${expected} deliveries of acknowledged messages missing`, lost === 0, `missing = not received within the drain wait after the step (late under overload, or lost); ${failed} publishes failed or timed out under overload and, never acknowledged, are not expected anywhere`);
+      add(
+        'fanout-lost',
+        'Fan-out: nothing lost (hub)',
+        `${lost} of ${expected} deliveries of acknowledged messages missing`,
+        lost === 0,
+        `missing = not received within the drain wait after the step (late under overload, or lost); ${failed} publishes failed or timed out under overload and, never acknowledged, are not expected anywhere`,
+      );
     }
   }
 
@@ -103,7 +118,12 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
   const idle = sc.idle?.summary as { hub?: { heapKBPerConnection: number; rssKBPerConnection: number }; baseline?: { heapKBPerConnection: number; rssKBPerConnection: number } } | undefined;
   if (idle?.hub && idle.baseline) {
     const r = idle.hub.heapKBPerConnection / idle.baseline.heapKBPerConnection;
-    add('idle-heap', 'Idle: heap per subscribed connection ≤ 1.3× the baseline’s (two forced GCs)', `hub ${idle.hub.heapKBPerConnection} KB vs baseline ${idle.baseline.heapKBPerConnection} KB (${r.toFixed(2)}×); RSS ${idle.hub.rssKBPerConnection} vs ${idle.baseline.rssKBPerConnection} KB`, r <= 1.3);
+    add(
+      'idle-heap',
+      'Idle: heap per subscribed connection ≤ 1.3× the baseline’s (two forced GCs)',
+      `hub ${idle.hub.heapKBPerConnection} KB vs baseline ${idle.baseline.heapKBPerConnection} KB (${r.toFixed(2)}×); RSS ${idle.hub.rssKBPerConnection} vs ${idle.baseline.rssKBPerConnection} KB`,
+      r <= 1.3,
+    );
   } else notRun('idle-heap', 'Idle: heap per connection ≤ 1.3× the baseline’s', 'idle');
 
   // Read path.

@@ -14,18 +14,28 @@ export async function claims(ctx: Ctx): Promise<ScenarioResult> {
   await ctx.topo.ensure('baseline', 0);
   const [hub] = await ctx.topo.ensure('hub', 1);
   const users = await ctx.users(21);
-  const [channelId] = await ctx.seed.channels(users[0]!, 1, 'claims');
+  const [channelId] = await ctx.seed.channels(users[0], 1, 'claims');
   const gens = ctx.topo.generators.gens.length;
   const steps: StepResult[] = [];
   const summary: Record<string, unknown> = {};
-  const publisher = await ctx.topo.generators.job(gens - 1, 'publishers', { door: 'socket', urls: [hub!.url], tokens: [users[0]!.token], connections: 1, bodyBytes: BODY_BYTES });
+  const publisher = await ctx.topo.generators.job(gens - 1, 'publishers', { door: 'socket', urls: [hub.url], tokens: [users[0].token], connections: 1, bodyBytes: BODY_BYTES });
   const modes: Mode[] = [{ kind: 'poll', intervalMs: 100, keepAlive: true }, { kind: 'poll', intervalMs: 100, keepAlive: false }, { kind: 'push' }];
   for (const mode of modes) {
-    const proxy = await new CountingProxy('claims', hub!.port).start();
+    const proxy = await new CountingProxy('claims', hub.port).start();
     ctx.progress(`connections per 1,000 messages: ${modeName(mode)}`);
     // Counted from before the clients connect: push's one connection per client is part of its cost.
-    const clients = await openClients(ctx, mode, { url: proxy.url, users: users.slice(1), count: 20, channelId: channelId!, afterSeq: await ctx.seed.lastSeq(channelId!) });
-    const s = await clientsStep(ctx, { name: `connections: 20 clients, ${modeName(mode)} @ 10 msg/s`, clients, publisher, proxy, keepProxyCounts: true, channelId: channelId!, rate: 10, durationMs: windowMs, params: { claim: 5 } });
+    const clients = await openClients(ctx, mode, { url: proxy.url, users: users.slice(1), count: 20, channelId: channelId, afterSeq: await ctx.seed.lastSeq(channelId) });
+    const s = await clientsStep(ctx, {
+      name: `connections: 20 clients, ${modeName(mode)} @ 10 msg/s`,
+      clients,
+      publisher,
+      proxy,
+      keepProxyCounts: true,
+      channelId: channelId,
+      rate: 10,
+      durationMs: windowMs,
+      params: { claim: 5 },
+    });
     steps.push(s);
     summary[`connectionsPer1000Messages: ${modeName(mode)}`] = s.metrics.connectionsPer1000Messages;
     await clients.stop();
@@ -34,12 +44,29 @@ export async function claims(ctx: Ctx): Promise<ScenarioResult> {
   await publisher.stop();
 
   ctx.progress('one socket publishing and receiving at once');
-  const duplex = await ctx.topo.generators.job(0, 'duplex', { url: hub!.url, tokens: users.slice(1, 11).map((u) => u.token), sockets: 10, channelId, ratePerSocket: 5, durationMs: windowMs, bodyBytes: BODY_BYTES, tag: `duplex-${Date.now()}` });
+  const duplex = await ctx.topo.generators.job(0, 'duplex', {
+    url: hub.url,
+    tokens: users.slice(1, 11).map((u) => u.token),
+    sockets: 10,
+    channelId,
+    ratePerSocket: 5,
+    durationMs: windowMs,
+    bodyBytes: BODY_BYTES,
+    tag: `duplex-${Date.now()}`,
+  });
   const { value, cpu } = await measured(ctx, () => duplex.call<{ sent: number; acked: number; received: number; receivedWhileAwaitingAck: number; ackHist: string; deliveryHist: string }>('run'));
   await duplex.stop();
   const ack = summarize(merge([value.ackHist]));
   const delivery = summarize(merge([value.deliveryHist]));
-  summary.duplex = { sockets: 10, sent: value.sent, acked: value.acked, received: value.received, receivedWhileAwaitingAck: value.receivedWhileAwaitingAck, ackP50Ms: ack.p50Ms, deliveryP50Ms: delivery.p50Ms };
+  summary.duplex = {
+    sockets: 10,
+    sent: value.sent,
+    acked: value.acked,
+    received: value.received,
+    receivedWhileAwaitingAck: value.receivedWhileAwaitingAck,
+    ackP50Ms: ack.p50Ms,
+    deliveryP50Ms: delivery.p50Ms,
+  };
   steps.push(
     step(
       {

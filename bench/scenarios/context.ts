@@ -106,7 +106,7 @@ export function step(partial: Partial<StepResult> & Pick<StepResult, 'name' | 'c
     notes: [],
     saturated: saturation(partial.cpu, serverKinds),
     ...partial,
-  } as StepResult;
+  };
 }
 
 export function machineCores(): number {

@@ -102,8 +102,7 @@ export async function deliveryStep(
   const windowS = o.durationMs / 1000;
   const serverKinds = [rig.side, 'redis', 'postgres'] as const;
   const serverCpuMs = cpuMsOf(cpu, [...serverKinds]);
-  const sustained =
-    o.durationMs >= 20_000 ? latency.p99Ms !== null && latency.p99Ms < 1000 && lost === 0 && pubStats.errors === 0 && pubStats.skipped === 0 : null;
+  const sustained = o.durationMs >= 20_000 ? latency.p99Ms !== null && latency.p99Ms < 1000 && lost === 0 && pubStats.errors === 0 && pubStats.skipped === 0 : null;
   const ack = summarize(merge([pubStats.hist]));
   return step(
     {
@@ -133,15 +132,11 @@ export async function deliveryStep(
         generatorLagP99Ms: Math.max(...stats.map((s) => s.lagP99Ms ?? 0)),
         ...Object.fromEntries(Object.entries(redisBytes).map(([k, v]) => [`redisBytesIn.${k}`, v])),
       },
-      notes: [
-        ...(latency.note ? [latency.note] : []),
-        ...(o.durationMs < 20_000 ? [`window ${windowS} s < 20 s: not long enough to call the rate sustained`] : []),
-      ],
+      notes: [...(latency.note ? [latency.note] : []), ...(o.durationMs < 20_000 ? [`window ${windowS} s < 20 s: not long enough to call the rate sustained`] : [])],
     },
     [rig.side],
   );
 }
 
 /** A step failed when it lost messages, or p99 reached 1 s, or publishes failed or were skipped. */
-export const keptUp = (s: StepResult) =>
-  (s.lost ?? 0) === 0 && (s.latency?.p99Ms ?? s.latency?.p50Ms ?? Infinity) < 1000 && s.metrics.publishErrors === 0 && s.metrics.publishSkipped === 0;
+export const keptUp = (s: StepResult) => (s.lost ?? 0) === 0 && (s.latency?.p99Ms ?? s.latency?.p50Ms ?? Infinity) < 1000 && s.metrics.publishErrors === 0 && s.metrics.publishSkipped === 0;

@@ -40,7 +40,12 @@ export function ratioVerdict(hub: StepResult, base: StepResult): { ratio: number
   const ratio = hub.deliveredPerS && base.deliveredPerS ? round(hub.deliveredPerS / base.deliveredPerS, 2) : null;
   const lag = (s: StepResult) => Number(s.metrics.generatorLagP99Ms ?? 0);
   const gen = [hub, base].find((s) => s.saturated === 'generator' || s.saturated === 'both' || lag(s) > GENERATOR_LAG_MS);
-  if (gen) return { ratio, counts: false, why: `not measurable here: a generator saturated on the ${gen.side} side (busiest ${Math.round(Math.max(...gen.cpu.processes.filter((p) => p.kind === 'generator').map((p) => p.core)) * 100)}% of a core, event-loop lag p99 ${lag(gen)} ms)` };
+  if (gen)
+    return {
+      ratio,
+      counts: false,
+      why: `not measurable here: a generator saturated on the ${gen.side} side (busiest ${Math.round(Math.max(...gen.cpu.processes.filter((p) => p.kind === 'generator').map((p) => p.core)) * 100)}% of a core, event-loop lag p99 ${lag(gen)} ms)`,
+    };
   const behind = [hub, base].filter((s) => s.saturated === 'server' || !keptUp(s));
   if (!behind.length) return { ratio, counts: false, why: 'not measurable here: neither side was saturated (both delivered the offered load)' };
   if (behind.some((s) => s.saturated === 'server')) return { ratio, counts: true, why: 'servers saturated, generators not' };
@@ -81,7 +86,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     const runSide = async (side: Side, rates: number[], windowMs: number, confirm: boolean) => {
       await ctx.topo.ensure(side === 'hub' ? 'baseline' : 'hub', 0);
       const servers = await ctx.topo.ensure(side, cfg.replicas);
-      const channelId = (await ctx.seed.channels(owner!, 1, `fanout-${side}`))[0]!;
+      const channelId = (await ctx.seed.channels(owner, 1, `fanout-${side}`))[0];
       const open = () => openRig(ctx, { side, subServers: servers, pubServers: servers, subscribers: cfg.subscribers, channelId });
       let rig: Rig = await open();
       for (const rate of rates) {
@@ -107,7 +112,12 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
       await rig.close();
     };
     await runSide('baseline', cfg.rates, cfg.windowMs, false);
-    await runSide('hub', ran.baseline.map((s) => Number(s.params.rate)), cfg.windowMs, false);
+    await runSide(
+      'hub',
+      ran.baseline.map((s) => Number(s.params.rate)),
+      cfg.windowMs,
+      false,
+    );
     const keptUpRates = ran.baseline.filter(keptUp).map((s) => Number(s.params.rate));
     const confirmRate = keptUpRates[keptUpRates.length - 1];
     const confirmed: StepResult[] = [];
@@ -121,7 +131,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     const ratios = ratioRows(steps, cfg.subscribers, cfg.replicas);
     const highest = (list: StepResult[]) => {
       const ok = list.filter((s) => keptUp(s) && s.sustained !== false);
-      return ok.length ? Number(ok[ok.length - 1]!.params.rate) : null;
+      return ok.length ? Number(ok[ok.length - 1].params.rate) : null;
     };
     summary[key] = {
       subscribers: cfg.subscribers,
@@ -141,6 +151,9 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     durationS: round((Date.now() - t0) / 1000),
     steps,
     summary,
-    notes: ['Subscribers connect to the replicas directly (no HAProxy), spread evenly; publishers use 8 sockets spread over the same replicas.', 'A step that lost messages or reached p99 ≥ 1 s ends the baseline’s climb; the hub runs the rates the baseline ran.'],
+    notes: [
+      'Subscribers connect to the replicas directly (no HAProxy), spread evenly; publishers use 8 sockets spread over the same replicas.',
+      'A step that lost messages or reached p99 ≥ 1 s ends the baseline’s climb; the hub runs the rates the baseline ran.',
+    ],
   };
 }

@@ -14,12 +14,12 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     await ctx.topo.ensure(side === 'hub' ? 'baseline' : 'hub', 0);
     const [server] = await ctx.topo.ensure(side, 1);
     // 50 sockets a channel: one channel of 5,000 would measure the presence fan-out of 5,000 joins (quadratic), not idle cost.
-    const channelIds = await ctx.seed.channels(users[0]!, Math.ceil(n / 50), `idle-${side}`);
-    const before: MemoryUsage = await measureMemory(server!.child.pid, server!.inspectPort);
+    const channelIds = await ctx.seed.channels(users[0], Math.ceil(n / 50), `idle-${side}`);
+    const before: MemoryUsage = await measureMemory(server.child.pid, server.inspectPort);
     ctx.progress(`${side}: connecting and subscribing ${n} sockets`);
     const { value: jobs, cpu } = await measured(ctx, () =>
       ctx.topo.generators.spread('subscribers', n, (count, offset) => ({
-        urls: [server!.url],
+        urls: [server.url],
         tokens: side === 'hub' ? users.slice(offset, offset + count).map((u) => u.token) : undefined,
         count,
         channelIds,
@@ -29,10 +29,19 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
     const failed = jobs.reduce((a, j) => a + (j.started as { failed: number }).failed, 0);
     await new Promise((r) => setTimeout(r, 2000)); // let the connection burst's garbage settle
     ctx.progress(`${side}: measuring heap and RSS after two forced GCs`);
-    const after = await measureMemory(server!.child.pid, server!.inspectPort);
+    const after = await measureMemory(server.child.pid, server.inspectPort);
     const connected = n - failed;
     const per = (k: keyof MemoryUsage) => round((after[k] - before[k]) / connected / 1024, 2);
-    const result = { heapKBPerConnection: per('heapUsed'), rssKBPerConnection: per('rss'), externalKBPerConnection: per('external'), before, after, connected, failed, connectSeconds: round(cpu.wallMs / 1000, 1) };
+    const result = {
+      heapKBPerConnection: per('heapUsed'),
+      rssKBPerConnection: per('rss'),
+      externalKBPerConnection: per('external'),
+      before,
+      after,
+      connected,
+      failed,
+      connectSeconds: round(cpu.wallMs / 1000, 1),
+    };
     summary[side] = result;
     steps.push(
       step(
@@ -42,7 +51,16 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
           params: { connections: n },
           durationS: round(cpu.wallMs / 1000, 1),
           delivered: connected,
-          metrics: { heapKBPerConnection: result.heapKBPerConnection, rssKBPerConnection: result.rssKBPerConnection, externalKBPerConnection: result.externalKBPerConnection, connectFailures: failed, heapUsedBefore: before.heapUsed, heapUsedAfter: after.heapUsed, rssBefore: before.rss, rssAfter: after.rss },
+          metrics: {
+            heapKBPerConnection: result.heapKBPerConnection,
+            rssKBPerConnection: result.rssKBPerConnection,
+            externalKBPerConnection: result.externalKBPerConnection,
+            connectFailures: failed,
+            heapUsedBefore: before.heapUsed,
+            heapUsedAfter: after.heapUsed,
+            rssBefore: before.rss,
+            rssAfter: after.rss,
+          },
           cpu,
           notes: ['window = the time to connect and subscribe every socket; memory is measured after it, at rest'],
         },

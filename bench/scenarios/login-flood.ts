@@ -82,15 +82,19 @@ export interface LoginFloodSummary {
 async function scrape(hub: Server): Promise<{ refused: Record<string, number>; loopMaxMs: number; loopP99Ms: number }> {
   const text = await (await fetch(`${hub.url}/metrics`)).text();
   const refused: Record<string, number> = {};
-  for (const m of text.matchAll(/^crosswire_rate_limited_total\{limit="auth_ip",store="(\w+)"\} (\S+)$/gm)) refused[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^crosswire_rate_limited_total\{limit="auth_ip",store="(\w+)"\} (\S+)$/gm)) refused[m[1]] = Number(m[2]);
   const lag = (name: string) => round(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000, 1);
   return { refused, loopMaxMs: lag('nodejs_eventloop_lag_max_seconds'), loopP99Ms: lag('nodejs_eventloop_lag_p99_seconds') };
 }
 
-const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k]! - (a[k] ?? 0)]).filter(([, v]) => v !== 0));
+const diff = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.fromEntries(
+    Object.keys(b)
+      .map((k) => [k, b[k] - (a[k] ?? 0)])
+      .filter(([, v]) => v !== 0),
+  );
 
-const coreShare = (s: StepResult, kind: 'hub' | 'generator', name?: string) =>
-  s.cpu.processes.filter((p) => p.kind === kind && (!name || p.name === name)).reduce((a, p) => a + p.core, 0);
+const coreShare = (s: StepResult, kind: 'hub' | 'generator', name?: string) => s.cpu.processes.filter((p) => p.kind === kind && (!name || p.name === name)).reduce((a, p) => a + p.core, 0);
 
 export async function loginFlood(ctx: Ctx): Promise<ScenarioResult> {
   const t0 = Date.now();
@@ -102,12 +106,17 @@ export async function loginFlood(ctx: Ctx): Promise<ScenarioResult> {
   const gens = ctx.topo.generators.gens;
   if (gens.length < 3) throw new Error('login-flood needs 3 generator processes: subscribers, the publisher, the flood');
   const users = await ctx.users(SUBSCRIBERS + 8);
-  const [channelId] = await ctx.seed.channels(users[0]!, 1, 'login-flood');
+  const [channelId] = await ctx.seed.channels(users[0], 1, 'login-flood');
   const jobs: JobHandle[] = [];
   try {
     ctx.progress(`connecting ${SUBSCRIBERS} subscribers`);
     // Subscribers on the first two generators, the publisher on the second, the flood alone on the third.
-    const subs = await ctx.topo.generators.spread('subscribers', SUBSCRIBERS, (count, offset) => ({ urls: [hub.url], tokens: users.slice(offset, offset + count).map((u) => u.token), count, channelIds: [channelId] }), 2);
+    const subs = await ctx.topo.generators.spread(
+      'subscribers',
+      SUBSCRIBERS,
+      (count, offset) => ({ urls: [hub.url], tokens: users.slice(offset, offset + count).map((u) => u.token), count, channelIds: [channelId] }),
+      2,
+    );
     jobs.push(...subs);
     for (const j of subs) {
       const s = j.started as { failed: number; firstError?: string };
@@ -119,7 +128,7 @@ export async function loginFlood(ctx: Ctx): Promise<ScenarioResult> {
     const rig: Rig = { side: 'hub', subscribers: SUBSCRIBERS, subs, pub, servers: [hub], close: async () => undefined };
     const tag = `lf${Date.now().toString(36)}`;
     const deliver = (name: string, label: string, durationMs: number) =>
-      deliveryStep(ctx, rig, { name, tag: `${tag}-${label}`, rate: PUBLISH_RATE, durationMs, channelId: channelId!, params: { publishDoor: 'rest' } });
+      deliveryStep(ctx, rig, { name, tag: `${tag}-${label}`, rate: PUBLISH_RATE, durationMs, channelId: channelId, params: { publishDoor: 'rest' } });
 
     ctx.progress('warm-up');
     const steps: StepResult[] = [await deliver('warm-up (not judged)', 'warm', q ? 1000 : 3000)];
@@ -193,19 +202,29 @@ export async function loginFlood(ctx: Ctx): Promise<ScenarioResult> {
         hubCoreShare: round(hubCore, 2),
         hubLoopDelayMaxMs: during.loopMaxMs,
         hubLoopDelayP99Ms: during.loopP99Ms,
-        generatorCoreShare: round(coreShare(s, 'generator', gens[2]!.name), 2),
+        generatorCoreShare: round(coreShare(s, 'generator', gens[2].name), 2),
         otherLoad: round(s.cpu.otherLoad, 2),
         elapsedMs: stats.elapsedMs,
       };
     };
     // A fresh address for each phase of a full run; the quick run's phases fit in one address's window, and share it.
     const open = await phase({ address: '203.0.113.10', mode: 'open', rate: OPEN_RATE }, `open loop: ${OPEN_RATE.toLocaleString('en-US')} refused logins/s from one address`);
-    const closed = await phase({ address: q ? '203.0.113.10' : '203.0.113.20', mode: 'closed', clients: CLOSED_CLIENTS }, `closed loop: ${CLOSED_CLIENTS} clients retrying wrong logins as fast as answered`);
+    const closed = await phase(
+      { address: q ? '203.0.113.10' : '203.0.113.20', mode: 'closed', clients: CLOSED_CLIENTS },
+      `closed loop: ${CLOSED_CLIENTS} clients retrying wrong logins as fast as answered`,
+    );
     const summary: LoginFloodSummary = {
       rule: ruleText,
       subscribers: SUBSCRIBERS,
       publishRate: PUBLISH_RATE,
-      quiet: { p99Ms: quiet.latency?.p99Ms ?? null, p50Ms: quiet.latency?.p50Ms ?? null, samples: quiet.latency?.samples ?? 0, hubCoreShare: round(quietHubCore, 2), hubLoopDelayMaxMs: quietLoop.loopMaxMs, otherLoad: round(quiet.cpu.otherLoad, 2) },
+      quiet: {
+        p99Ms: quiet.latency?.p99Ms ?? null,
+        p50Ms: quiet.latency?.p50Ms ?? null,
+        samples: quiet.latency?.samples ?? 0,
+        hubCoreShare: round(quietHubCore, 2),
+        hubLoopDelayMaxMs: quietLoop.loopMaxMs,
+        otherLoad: round(quiet.cpu.otherLoad, 2),
+      },
       open,
       closed,
       limits: { RATE_AUTH_PER_IP: 'default (30/1m)' },

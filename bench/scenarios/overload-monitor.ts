@@ -39,6 +39,7 @@ async function status(url: string): Promise<string> {
 
 /** Probes every `everyMs` until stopped; one probe at a time per replica, so a slow answer is not piled on. */
 export function watchReplicas(servers: Server[], everyMs = 250): { stop(): Promise<ReplicaWatch[]> } {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: the literal's nulls and {} would be inferred too narrow
   const watches = servers.map((s) => ({ s, w: { name: s.name, exited: null, healthzOk: 0, healthzFailed: 0, firstHealthzFailure: null, readyz: {}, maxRssMB: 0 } as ReplicaWatch }));
   let stopped = false;
   const loops = watches.map(async ({ s, w }) => {

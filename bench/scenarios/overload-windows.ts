@@ -47,8 +47,8 @@ const pct = (h: Histogram, p: number) => (h.totalCount ? Math.round(h.getValueAt
 const door = (h: Histogram) => ({ p50Ms: pct(h, 50), p99Ms: pct(h, 99) });
 
 export function phaseTotals(runs: FloodStats[]): PhaseTotals[] {
-  return runs[0]!.phases.map((p, i) => {
-    const all = runs.map((r) => r.phases[i]!);
+  return runs[0].phases.map((p, i) => {
+    const all = runs.map((r) => r.phases[i]);
     const byDoor = { rest: { ok: 0, limited: 0, unavailable: 0, other: 0 }, socket: { ok: 0, limited: 0, unavailable: 0, other: 0 } };
     const raw: Record<string, number> = {};
     const okHist = merge(all.map((x) => x.okHist));
@@ -86,7 +86,7 @@ export const both = (p: PhaseTotals): Record<Outcome, number> => ({
 
 /** `phaseEnds` are the phases' end offsets (ms): a window belongs to the phase it starts in. */
 export function windowRows(runs: FloodStats[], phases: Array<{ name: string; endMs: number }>): WindowRow[] {
-  const windowMs = runs[0]!.windowMs;
+  const windowMs = runs[0].windowMs;
   const count = Math.max(...runs.map((r) => r.windows.length));
   const rows: WindowRow[] = [];
   for (let i = 0; i < count; i++) {
@@ -99,7 +99,7 @@ export function windowRows(runs: FloodStats[], phases: Array<{ name: string; end
     const tMs = i * windowMs;
     rows.push({
       tMs,
-      phase: phases.find((p) => tMs < p.endMs)?.name ?? phases[phases.length - 1]!.name,
+      phase: phases.find((p) => tMs < p.endMs)?.name ?? phases[phases.length - 1].name,
       sent: ws.reduce((s, w) => s + w.sent, 0),
       skipped: ws.reduce((s, w) => s + w.skipped, 0),
       ...c,
@@ -115,11 +115,17 @@ export function windowRows(runs: FloodStats[], phases: Array<{ name: string; end
 export const RECOVERED = { p99Factor: 2, p99SlackMs: 50, errorRateSlack: 0.01 };
 
 /** The first window of the low phase whose p99 and error rate are back near the pre-overload ones; ms from the drop to its end. */
-export function recovery(rows: WindowRow[], pre: { p99Ms: number | null; errorRate: number }, low: string, windowMs: number, latencyOnly = false): { recoveryMs: number | null; window: WindowRow | null } {
+export function recovery(
+  rows: WindowRow[],
+  pre: { p99Ms: number | null; errorRate: number },
+  low: string,
+  windowMs: number,
+  latencyOnly = false,
+): { recoveryMs: number | null; window: WindowRow | null } {
   const lowRows = rows.filter((r) => r.phase === low && r.sent > 0);
   const p99Limit = Math.max((pre.p99Ms ?? 0) * RECOVERED.p99Factor, (pre.p99Ms ?? 0) + RECOVERED.p99SlackMs);
   const i = lowRows.findIndex((r) => r.p99Ms !== null && r.p99Ms <= p99Limit && (latencyOnly || r.errorRate <= pre.errorRate + RECOVERED.errorRateSlack));
-  return i < 0 ? { recoveryMs: null, window: null } : { recoveryMs: (i + 1) * windowMs, window: lowRows[i]! };
+  return i < 0 ? { recoveryMs: null, window: null } : { recoveryMs: (i + 1) * windowMs, window: lowRows[i] };
 }
 
 export interface LossCheck {
@@ -157,7 +163,7 @@ export async function lossCheck(databaseUrl: string, prefix: string, channelIds:
           out.missing++;
           out.firstMissing ??= id;
         } else if (at.length > 1) out.duplicated++;
-        else if (at[0]!.seq !== run.acked.seq[i] || at[0]!.channel !== channelIds[run.acked.channel[i]!]) out.seqMismatch++;
+        else if (at[0].seq !== run.acked.seq[i] || at[0].channel !== channelIds[run.acked.channel[i]]) out.seqMismatch++;
       });
     }
     for (const id of stored.keys()) if (!ok.has(id)) out.storedWithoutOk++;
@@ -167,7 +173,7 @@ export async function lossCheck(databaseUrl: string, prefix: string, channelIds:
           OR EXISTS (SELECT 1 FROM messages m WHERE m.channel_id = c.id AND (m.seq < 1 OR m.seq > c.last_seq)))`,
       [channelIds],
     );
-    out.gapless = Number(gaps.rows[0]!.n) === 0;
+    out.gapless = Number(gaps.rows[0].n) === 0;
     return out;
   } finally {
     await db.end();

@@ -38,7 +38,7 @@ export async function overload(ctx: Ctx): Promise<ScenarioResult> {
   await ctx.topo.ensure('baseline', 0);
   await ctx.topo.ensure('hub', 0);
   const hub = await ctx.topo.startServer('hub', 0, [], OVERLOAD_ENV);
-  const owner = (await ctx.seed.users(1))[0]!;
+  const owner = (await ctx.seed.users(1))[0];
   const channelIds = await ctx.seed.channels(owner, CHANNELS, 'overload');
   const prefix = `ovl${Date.now().toString(36)}`;
   const runs: FloodStats[] = [];
@@ -47,14 +47,22 @@ export async function overload(ctx: Ctx): Promise<ScenarioResult> {
   // Fresh users each time: counts left in Redis by earlier scenarios, or by the ramp, must not decide a limit here.
   const crowd = async (n: number) => {
     const users = await ctx.seed.users(n);
-    const jobs = await ctx.topo.generators.spread('flood', n, (count, offset) => ({ url: hub.url, tokens: users.slice(offset, offset + count).map((u) => u.token), channelIds, bodyBytes: BODY_BYTES, timeoutMs: TIMEOUT_MS }));
+    const jobs = await ctx.topo.generators.spread('flood', n, (count, offset) => ({
+      url: hub.url,
+      tokens: users.slice(offset, offset + count).map((u) => u.token),
+      channelIds,
+      bodyBytes: BODY_BYTES,
+      timeoutMs: TIMEOUT_MS,
+    }));
     crowds.push(jobs);
     return jobs;
   };
   const flood = async (jobs: JobHandle[], label: string, phases: FloodPhase[], windowMs: number) => {
     const total = jobs.reduce((s, j) => s + (j.started as { sockets: number }).sockets, 0);
     const share = (j: JobHandle) => (j.started as { sockets: number }).sockets / total;
-    const out = await Promise.all(jobs.map((j) => j.call<FloodStats>('run', { tag: `${prefix}-${label}`, phases: phases.map((p) => ({ ...p, rate: p.rate * share(j) })), windowMs, maxInFlight: MAX_IN_FLIGHT })));
+    const out = await Promise.all(
+      jobs.map((j) => j.call<FloodStats>('run', { tag: `${prefix}-${label}`, phases: phases.map((p) => ({ ...p, rate: p.rate * share(j) })), windowMs, maxInFlight: MAX_IN_FLIGHT })),
+    );
     runs.push(...out);
     return out;
   };
@@ -92,14 +100,14 @@ export async function overload(ctx: Ctx): Promise<ScenarioResult> {
     const warmMs = q ? 1000 : 3000;
     const rampJobs = await crowd(RAMP_USERS);
     const warm = await measured(ctx, () => flood(rampJobs, 'warm', [{ name: 'warm-up', rate: 100, ms: warmMs }], warmMs));
-    steps.push(toStep('warm-up 100/s (not judged)', phaseTotals(warm.value)[0]!, warmMs, warm.cpu, RAMP_USERS));
+    steps.push(toStep('warm-up 100/s (not judged)', phaseTotals(warm.value)[0], warmMs, warm.cpu, RAMP_USERS));
     // Ramp: the highest rate of this traffic the replica answers promptly with nothing refused.
     let sustainable = 0;
     for (const rate of q ? [250, 500, 1000, 2000, 4000] : [200, 300, 450, 675, 1000, 1500, 2250, 3400, 5000]) {
       await quiesce([hub.child.pid]);
       ctx.progress(`ramp: ${rate} publishes/s for ${ctx.profile.ladderMs / 1000} s`);
       const { value, cpu } = await measured(ctx, () => flood(rampJobs, `r${rate}`, [{ name: 'ramp', rate, ms: ctx.profile.ladderMs }], ctx.profile.ladderMs));
-      const p = phaseTotals(value)[0]!;
+      const p = phaseTotals(value)[0];
       const c = both(p);
       const ok = p.skipped === 0 && c.other === 0 && answered(c) - c.ok <= RAMP.maxErrorRate * answered(c) && (p.okP99AnyMs ?? Infinity) <= RAMP.maxP99Ms;
       steps.push(toStep(`ramp ${rate}/s${ok ? '' : ' (not sustained: ramp stops)'}`, p, ctx.profile.ladderMs, cpu, RAMP_USERS));
@@ -121,7 +129,7 @@ export async function overload(ctx: Ctx): Promise<ScenarioResult> {
     ctx.progress(`${phases.map((p) => `${p.name} ${p.rate}/s ${p.ms / 1000} s`).join(', then ')}`);
     const procs = ctx.topo.tracked();
     const marks = [snapshot(procs)];
-    const timers = [phases[0]!.ms, phases[0]!.ms + phases[1]!.ms].map((at) => setTimeout(() => marks.push(snapshot(procs)), at));
+    const timers = [phases[0].ms, phases[0].ms + phases[1].ms].map((at) => setTimeout(() => marks.push(snapshot(procs)), at));
     const watch = watchReplicas(ctx.topo.running('hub'));
     const main = await flood(mainJobs, 'main', phases, windowMs);
     const replicas = await watch.stop();
@@ -129,14 +137,17 @@ export async function overload(ctx: Ctx): Promise<ScenarioResult> {
     marks.push(snapshot(procs));
     const totals = phaseTotals(main);
     totals.forEach((p, i) => {
-      const cpu = cpuBetween(procs, marks[i] ?? marks[0]!, marks[i + 1] ?? marks[marks.length - 1]!, ctx.cores);
+      const cpu = cpuBetween(procs, marks[i] ?? marks[0], marks[i + 1] ?? marks[marks.length - 1], ctx.cores);
       // Only a window of at least 20 s may call a rate sustained (the bench's rule).
-      const sustained = i === 0 && phases[0]!.ms >= SUSTAIN_MIN_MS ? (p.ok.p99Ms ?? Infinity) < 1000 && answered(both(p)) === both(p).ok : null;
-      steps.push(toStep(`${{ pre: 'before', overload: 'overload', low: 'after' }[p.name]}: ${p.rate} publishes/s`, p, phases[i]!.ms, cpu, users, sustained));
+      const sustained = i === 0 && phases[0].ms >= SUSTAIN_MIN_MS ? (p.ok.p99Ms ?? Infinity) < 1000 && answered(both(p)) === both(p).ok : null;
+      steps.push(toStep(`${{ pre: 'before', overload: 'overload', low: 'after' }[p.name]}: ${p.rate} publishes/s`, p, phases[i].ms, cpu, users, sustained));
     });
     let end = 0;
-    const rows = windowRows(main, phases.map((p) => ({ name: p.name, endMs: (end += p.ms) })));
-    const pre = totals[0]!;
+    const rows = windowRows(
+      main,
+      phases.map((p) => ({ name: p.name, endMs: (end += p.ms) })),
+    );
+    const pre = totals[0];
     const preErrorRate = answered(both(pre)) ? 1 - both(pre).ok / answered(both(pre)) : 0;
     const preFigures = { p99Ms: pre.okP99AnyMs, errorRate: preErrorRate };
     const rec = recovery(rows, preFigures, 'low', windowMs);
@@ -150,8 +161,8 @@ export async function overload(ctx: Ctx): Promise<ScenarioResult> {
       summary: {
         sustainableRate: sustainable,
         sustainableFound: ramped,
-        overloadRate: phases[1]!.rate,
-        lowRate: phases[2]!.rate,
+        overloadRate: phases[1].rate,
+        lowRate: phases[2].rate,
         phaseMs: Object.fromEntries(phases.map((p) => [p.name, p.ms])),
         windowMs,
         rampUsers: RAMP_USERS,
@@ -159,7 +170,23 @@ export async function overload(ctx: Ctx): Promise<ScenarioResult> {
         userShareOfLimitAtSustainable: round(sustainable / users / PUBLISH_LIMIT_PER_S, 2),
         channels: CHANNELS,
         limits: OVERLOAD_ENV,
-        phases: totals.map((p) => ({ name: p.name, rate: p.rate, sent: p.sent, skipped: p.skipped, rest: p.byDoor.rest, socket: p.byDoor.socket, raw: p.raw, okP50Ms: p.ok.p50Ms, okP99Ms: p.okP99AnyMs, okSamples: p.ok.samples, okMaxMs: p.ok.maxMs, okByDoor: p.okByDoor, refusedP50Ms: p.refused.p50Ms, refusedMaxMs: p.refused.maxMs, firstOther: p.firstOther })),
+        phases: totals.map((p) => ({
+          name: p.name,
+          rate: p.rate,
+          sent: p.sent,
+          skipped: p.skipped,
+          rest: p.byDoor.rest,
+          socket: p.byDoor.socket,
+          raw: p.raw,
+          okP50Ms: p.ok.p50Ms,
+          okP99Ms: p.okP99AnyMs,
+          okSamples: p.ok.samples,
+          okMaxMs: p.ok.maxMs,
+          okByDoor: p.okByDoor,
+          refusedP50Ms: p.refused.p50Ms,
+          refusedMaxMs: p.refused.maxMs,
+          firstOther: p.firstOther,
+        })),
         replicas,
         disconnects: main.reduce((s, r) => s + r.disconnects, 0),
         pre: { p99Ms: pre.okP99AnyMs, errorRate: round(preErrorRate, 3) },

@@ -27,7 +27,13 @@ export async function openClients(ctx: Ctx, mode: Mode, o: { url: string; users:
   const tokens = o.users.map((u) => u.token);
   const jobs =
     mode.kind === 'push'
-      ? await ctx.topo.generators.spread('subscribers', o.count, (count, offset) => ({ urls: [o.url], tokens: tokens.slice(offset, offset + count), count, channelIds: [o.channelId], connectWidth: 25 }))
+      ? await ctx.topo.generators.spread('subscribers', o.count, (count, offset) => ({
+          urls: [o.url],
+          tokens: tokens.slice(offset, offset + count),
+          count,
+          channelIds: [o.channelId],
+          connectWidth: 25,
+        }))
       : await ctx.topo.generators.spread('pollers', o.count, (count, offset) => ({
           url: o.url,
           tokens: tokens.slice(offset, offset + count),
@@ -93,10 +99,7 @@ export async function clientsStep(
         pollErrors: stats.reduce((a, s) => a + (s.errors ?? 0), 0),
         bodyBytes: BODY_BYTES,
       },
-      notes: [
-        ...(latency.note ? [latency.note] : []),
-        'window includes one poll interval after the last publish so pollers can see it; bytes and CPU cover the same window',
-      ],
+      notes: [...(latency.note ? [latency.note] : []), 'window includes one poll interval after the last publish so pollers can see it; bytes and CPU cover the same window'],
     },
     ['hub'],
   );

@@ -9,11 +9,7 @@ import type { Server } from '../topology.js';
 import { type Ctx, quiesce, round, type ScenarioResult, type StepResult } from './context.js';
 import { clientsStep, type Mode, modeName, openClients } from './pollers.js';
 
-const MODES: Mode[] = [
-  { kind: 'poll', intervalMs: 100, keepAlive: true },
-  { kind: 'poll', intervalMs: 1000, keepAlive: true },
-  { kind: 'push' },
-];
+const MODES: Mode[] = [{ kind: 'poll', intervalMs: 100, keepAlive: true }, { kind: 'poll', intervalMs: 1000, keepAlive: true }, { kind: 'push' }];
 
 /** Where two series (by rate) swap order, interpolated on a log scale of the rate. */
 export function crossing(rates: number[], a: Array<number | null>, b: Array<number | null>): number | null {
@@ -22,10 +18,10 @@ export function crossing(rates: number[], a: Array<number | null>, b: Array<numb
     if (a0 == null || a1 == null || b0 == null || b1 == null) continue;
     const d0 = a0 - b0;
     const d1 = a1 - b1;
-    if (d0 === 0) return rates[i - 1]!;
+    if (d0 === 0) return rates[i - 1];
     if (Math.sign(d0) !== Math.sign(d1)) {
       const f = d0 / (d0 - d1);
-      return round(Math.exp(Math.log(rates[i - 1]!) + f * (Math.log(rates[i]!) - Math.log(rates[i - 1]!))), 1);
+      return round(Math.exp(Math.log(rates[i - 1]) + f * (Math.log(rates[i]) - Math.log(rates[i - 1]))), 1);
     }
   }
   return null;
@@ -40,18 +36,24 @@ export async function polling(ctx: Ctx): Promise<ScenarioResult> {
   await ctx.topo.ensure('baseline', 0);
   const [hub] = await ctx.topo.ensure('hub', 1);
   const users = await ctx.users(Math.max(clientsPerMode, 1) + 1);
-  const [channelId] = await ctx.seed.channels(users[0]!, 1, 'polling');
-  const publisher = await ctx.topo.generators.job(ctx.topo.generators.gens.length - 1, 'publishers', { door: 'socket', urls: [hub!.url], tokens: [users[0]!.token], connections: 1, bodyBytes: BODY_BYTES });
+  const [channelId] = await ctx.seed.channels(users[0], 1, 'polling');
+  const publisher = await ctx.topo.generators.job(ctx.topo.generators.gens.length - 1, 'publishers', {
+    door: 'socket',
+    urls: [hub.url],
+    tokens: [users[0].token],
+    connections: 1,
+    bodyBytes: BODY_BYTES,
+  });
   const steps: StepResult[] = [];
-  const proxy = await new CountingProxy('clients', hub!.port).start();
+  const proxy = await new CountingProxy('clients', hub.port).start();
   try {
     for (const mode of MODES) {
       // Pollers keep the replica busy by design: settle only before each way starts.
-      await quiesce([hub!.child.pid], 5000);
-      const clients = await openClients(ctx, mode, { url: proxy.url, users: users.slice(1), count: clientsPerMode, channelId: channelId!, afterSeq: await ctx.seed.lastSeq(channelId!) });
+      await quiesce([hub.child.pid], 5000);
+      const clients = await openClients(ctx, mode, { url: proxy.url, users: users.slice(1), count: clientsPerMode, channelId: channelId, afterSeq: await ctx.seed.lastSeq(channelId) });
       for (const rate of rates) {
         ctx.progress(`${modeName(mode)}: ${clientsPerMode} clients, ${rate} msg/s for ${windowMs / 1000} s`);
-        steps.push(await clientsStep(ctx, { name: `${modeName(mode)} @ ${rate} msg/s`, clients, publisher, proxy, channelId: channelId!, rate, durationMs: windowMs }));
+        steps.push(await clientsStep(ctx, { name: `${modeName(mode)} @ ${rate} msg/s`, clients, publisher, proxy, channelId: channelId, rate, durationMs: windowMs }));
       }
       await clients.stop();
     }
@@ -59,18 +61,19 @@ export async function polling(ctx: Ctx): Promise<ScenarioResult> {
     await proxy.stop();
     await publisher.stop();
   }
-  const series = (m: Mode, key: string) => rates.map((r) => {
-    const s = steps.find((x) => x.params.mode === modeName(m) && x.params.rate === r);
-    const v = key === 'p50Ms' ? s?.latency?.p50Ms : s?.metrics[key];
-    return typeof v === 'number' ? v : null;
-  });
+  const series = (m: Mode, key: string) =>
+    rates.map((r) => {
+      const s = steps.find((x) => x.params.mode === modeName(m) && x.params.rate === r);
+      const v = key === 'p50Ms' ? s?.latency?.p50Ms : s?.metrics[key];
+      return typeof v === 'number' ? v : null;
+    });
   const [poll100, poll1000, push] = MODES;
   const crossings: Record<string, number | null> = {};
   for (const key of ['bytesPerMessage', 'serverCpuMsPerMessage', 'p50Ms']) {
-    crossings[`${key}: poll 100 ms vs push`] = crossing(rates, series(poll100!, key), series(push!, key));
-    crossings[`${key}: poll 1 s vs push`] = crossing(rates, series(poll1000!, key), series(push!, key));
+    crossings[`${key}: poll 100 ms vs push`] = crossing(rates, series(poll100, key), series(push, key));
+    crossings[`${key}: poll 1 s vs push`] = crossing(rates, series(poll1000, key), series(push, key));
   }
-  const capacity = await capacityLadder(ctx, hub!, users[0]!, channelId!);
+  const capacity = await capacityLadder(ctx, hub, users[0], channelId);
   return {
     id: 'polling',
     title: 'REST polling against WebSocket push',
@@ -96,7 +99,7 @@ async function capacityLadder(ctx: Ctx, hub: Server, owner: { token: string }, c
   const summary: Record<string, unknown> = {};
   const publisher = await ctx.topo.generators.job(ctx.topo.generators.gens.length - 1, 'publishers', { door: 'socket', urls: [hub.url], tokens: [owner.token], connections: 1, bodyBytes: BODY_BYTES });
   for (const [mode, counts] of ladders) {
-    const users = await ctx.users(counts[counts.length - 1]! + 1);
+    const users = await ctx.users(counts[counts.length - 1] + 1);
     const groups: Awaited<ReturnType<typeof openClients>>[] = [];
     let held = 0;
     let have = 0;
@@ -106,7 +109,15 @@ async function capacityLadder(ctx: Ctx, hub: Server, owner: { token: string }, c
       have = count;
       // One step over every group: merge their jobs into one client set.
       const all = { mode, count, jobs: groups.flatMap((g) => g.jobs), stop: async () => undefined };
-      const s = await clientsStep(ctx, { name: `capacity: ${count} clients, ${modeName(mode)} @ 10 msg/s`, clients: all, publisher, channelId, rate: 10, durationMs: ctx.profile.ladderMs, params: { capacity: true } });
+      const s = await clientsStep(ctx, {
+        name: `capacity: ${count} clients, ${modeName(mode)} @ 10 msg/s`,
+        clients: all,
+        publisher,
+        channelId,
+        rate: 10,
+        durationMs: ctx.profile.ladderMs,
+        params: { capacity: true },
+      });
       steps.push(s);
       const ok = (s.lost ?? 0) === 0 && s.latency?.p99Ms != null && s.latency.p99Ms < 1000;
       if (!ok) break;

@@ -17,11 +17,21 @@ export async function publish(ctx: Ctx): Promise<ScenarioResult> {
   await ctx.topo.ensure('baseline', 0);
   const [hub] = await ctx.topo.ensure('hub', 1);
   const users = await ctx.users(64);
-  const [hot] = await ctx.seed.channels(users[0]!, 1, 'publish-hot');
-  const many = await ctx.seed.channels(users[0]!, 100, 'publish-spread');
+  const [hot] = await ctx.seed.channels(users[0], 1, 'publish-hot');
+  const many = await ctx.seed.channels(users[0], 100, 'publish-spread');
   const steps: StepResult[] = [];
   const gens = ctx.topo.generators.gens.length;
-  const finish = (name: string, door: string, params: StepResult['params'], acked: number, failed: number, latency: LatencySummary, cpu: StepResult['cpu'], windowMs: number, extra: StepResult['metrics'] = {}) => {
+  const finish = (
+    name: string,
+    door: string,
+    params: StepResult['params'],
+    acked: number,
+    failed: number,
+    latency: LatencySummary,
+    cpu: StepResult['cpu'],
+    windowMs: number,
+    extra: StepResult['metrics'] = {},
+  ) => {
     const serverMs = cpuMsOf(cpu, ['hub', 'postgres', 'redis']);
     steps.push(
       step(
@@ -45,14 +55,14 @@ export async function publish(ctx: Ctx): Promise<ScenarioResult> {
 
   // REST, closed loop: `c` requests in flight, each its own body and clientMsgId.
   const restClosed = async (c: number, channels: string[], label: string, windowMs: number) => {
-    await quiesce([hub!.child.pid]);
+    await quiesce([hub.child.pid]);
     ctx.progress(`REST ${label}: ${c} concurrent for ${windowMs / 1000} s`);
     const job = await ctx.topo.generators.job(gens - 1, 'http-load', {
-      url: hub!.url,
+      url: hub.url,
       path: `/api/channels/${channels[0]}/messages`,
       paths: channels.length > 1 ? channels.map((ch) => `/api/channels/${ch}/messages`) : undefined,
       method: 'POST',
-      token: users[0]!.token,
+      token: users[0].token,
       connections: c,
       durationMs: windowMs,
       publish: { bytes: BODY_BYTES, tag: `pub-rest-${label}-${c}-${Date.now()}` },
@@ -65,23 +75,39 @@ export async function publish(ctx: Ctx): Promise<ScenarioResult> {
 
   // Socket: 8 sockets (one user each), closed loop with `inFlight` acks outstanding, or a fixed rate.
   const socketRun = async (door: 'socket' | 'rest', mode: { concurrency?: number; rate?: number }, channels: string[], label: string, windowMs: number) => {
-    await quiesce([hub!.child.pid]);
+    await quiesce([hub.child.pid]);
     ctx.progress(`${door} ${label}: ${mode.rate ? `${mode.rate}/s` : `${mode.concurrency} in flight`} for ${windowMs / 1000} s`);
-    const job = await ctx.topo.generators.job(gens - 1, 'publishers', { door, urls: [hub!.url], tokens: users.slice(0, 8).map((u) => u.token), connections: door === 'socket' ? 8 : (mode.concurrency ?? 16), bodyBytes: BODY_BYTES });
+    const job = await ctx.topo.generators.job(gens - 1, 'publishers', {
+      door,
+      urls: [hub.url],
+      tokens: users.slice(0, 8).map((u) => u.token),
+      connections: door === 'socket' ? 8 : (mode.concurrency ?? 16),
+      bodyBytes: BODY_BYTES,
+    });
     const tag = `pub-${door}-${label}-${Date.now()}`;
     const { value, cpu } = await measured(ctx, () => job.call<PublishStats>('run', { tag, channelIds: channels, durationMs: windowMs, ...mode }));
     await job.stop();
     const params = { ...(mode.concurrency ? { inFlight: mode.concurrency, sockets: door === 'socket' ? 8 : 0 } : { rate: mode.rate! }), channels: channels.length };
-    finish(`${door === 'socket' ? 'socket' : 'REST'} publish ${label}, ${mode.rate ? `${mode.rate}/s fixed` : `${mode.concurrency} in flight`}`, door, params, value.acked, value.errors + value.skipped, summarize(merge([value.hist])), cpu, windowMs, {
-      firstError: value.firstError ?? null,
-      offered: value.sent,
-    });
+    finish(
+      `${door === 'socket' ? 'socket' : 'REST'} publish ${label}, ${mode.rate ? `${mode.rate}/s fixed` : `${mode.concurrency} in flight`}`,
+      door,
+      params,
+      value.acked,
+      value.errors + value.skipped,
+      summarize(merge([value.hist])),
+      cpu,
+      windowMs,
+      {
+        firstError: value.firstError ?? null,
+        offered: value.sent,
+      },
+    );
   };
 
-  for (const c of q ? [1, 32] : [1, 8, 32, 64]) await restClosed(c, [hot!], 'hot channel', c === 32 ? targetMs : curveMs);
-  for (const c of q ? [64] : [1, 8, 64]) await socketRun('socket', { concurrency: c }, [hot!], 'hot channel', c === 64 ? targetMs : curveMs);
-  await socketRun('rest', { rate: 200 }, [hot!], 'hot channel', targetMs);
-  await socketRun('socket', { rate: 200 }, [hot!], 'hot channel', targetMs);
+  for (const c of q ? [1, 32] : [1, 8, 32, 64]) await restClosed(c, [hot], 'hot channel', c === 32 ? targetMs : curveMs);
+  for (const c of q ? [64] : [1, 8, 64]) await socketRun('socket', { concurrency: c }, [hot], 'hot channel', c === 64 ? targetMs : curveMs);
+  await socketRun('rest', { rate: 200 }, [hot], 'hot channel', targetMs);
+  await socketRun('socket', { rate: 200 }, [hot], 'hot channel', targetMs);
   await restClosed(32, many, '100 channels', curveMs);
   await socketRun('socket', { concurrency: 64 }, many, '100 channels', curveMs);
   return {

@@ -12,8 +12,8 @@ export async function read(ctx: Ctx): Promise<ScenarioResult> {
   await ctx.topo.ensure('baseline', 0);
   const [hub] = await ctx.topo.ensure('hub', 1);
   const users = await ctx.users(101);
-  const [channelId] = await ctx.seed.channels(users[0]!, 1, 'read');
-  await ctx.seed.messages(channelId!, users[0]!, 500, BODY_BYTES);
+  const [channelId] = await ctx.seed.channels(users[0], 1, 'read');
+  await ctx.seed.messages(channelId, users[0], 500, BODY_BYTES);
   const steps: StepResult[] = [];
   const summary: Record<string, unknown> = {};
   const gens = ctx.topo.generators.gens.length;
@@ -21,13 +21,13 @@ export async function read(ctx: Ctx): Promise<ScenarioResult> {
   const pages = { 'latest 50': '?limit=50', 'a page below lastSeq (seq 101-150)': '?afterSeq=100&limit=50' };
   for (const [label, query] of Object.entries(pages)) {
     const path = `/api/channels/${channelId}/messages${query}`;
-    const res = await fetch(hub!.url + path, { headers: { authorization: `Bearer ${users[0]!.token}` } });
+    const res = await fetch(hub.url + path, { headers: { authorization: `Bearer ${users[0].token}` } });
     summary[`cacheControl: ${label}`] = res.headers.get('cache-control');
     summary[`etag: ${label}`] = res.headers.get('etag');
     await res.arrayBuffer();
-    await quiesce([hub!.child.pid]);
+    await quiesce([hub.child.pid]);
     ctx.progress(`GET history (${label}), 32 connections for ${windowMs / 1000} s`);
-    const job = await ctx.topo.generators.job(gens - 1, 'http-load', { url: hub!.url, path, method: 'GET', token: users[0]!.token, connections: 32, durationMs: windowMs });
+    const job = await ctx.topo.generators.job(gens - 1, 'http-load', { url: hub.url, path, method: 'GET', token: users[0].token, connections: 32, durationMs: windowMs });
     const { value, cpu } = await measured(ctx, () => job.call<HttpLoadResult>('run'));
     await job.stop();
     steps.push(
@@ -51,15 +51,35 @@ export async function read(ctx: Ctx): Promise<ScenarioResult> {
   }
 
   // Push latency alone, then with 50 pollers at 100 ms on the same replica and channel.
-  const subs = await openClients(ctx, { kind: 'push' }, { url: hub!.url, users: users.slice(1, 51), count: 50, channelId: channelId!, afterSeq: 0 });
-  const publisher = await ctx.topo.generators.job(gens - 1, 'publishers', { door: 'socket', urls: [hub!.url], tokens: [users[0]!.token], connections: 1, bodyBytes: BODY_BYTES });
-  await quiesce([hub!.child.pid]);
+  const subs = await openClients(ctx, { kind: 'push' }, { url: hub.url, users: users.slice(1, 51), count: 50, channelId: channelId, afterSeq: 0 });
+  const publisher = await ctx.topo.generators.job(gens - 1, 'publishers', { door: 'socket', urls: [hub.url], tokens: [users[0].token], connections: 1, bodyBytes: BODY_BYTES });
+  await quiesce([hub.child.pid]);
   ctx.progress('push latency, no pollers');
-  const alone = await clientsStep(ctx, { name: 'push to 50 subscribers @ 10 msg/s, no pollers', clients: subs, publisher, channelId: channelId!, rate: 10, durationMs: windowMs, params: { pollers: 0 } });
+  const alone = await clientsStep(ctx, {
+    name: 'push to 50 subscribers @ 10 msg/s, no pollers',
+    clients: subs,
+    publisher,
+    channelId: channelId,
+    rate: 10,
+    durationMs: windowMs,
+    params: { pollers: 0 },
+  });
   steps.push(alone);
-  const pollers = await openClients(ctx, { kind: 'poll', intervalMs: 100, keepAlive: true }, { url: hub!.url, users: users.slice(51, 101), count: 50, channelId: channelId!, afterSeq: await ctx.seed.lastSeq(channelId!) });
+  const pollers = await openClients(
+    ctx,
+    { kind: 'poll', intervalMs: 100, keepAlive: true },
+    { url: hub.url, users: users.slice(51, 101), count: 50, channelId: channelId, afterSeq: await ctx.seed.lastSeq(channelId) },
+  );
   ctx.progress('push latency while 50 clients poll every 100 ms');
-  const loaded = await clientsStep(ctx, { name: 'push to 50 subscribers @ 10 msg/s while 50 clients poll every 100 ms', clients: subs, publisher, channelId: channelId!, rate: 10, durationMs: windowMs, params: { pollers: 50 } });
+  const loaded = await clientsStep(ctx, {
+    name: 'push to 50 subscribers @ 10 msg/s while 50 clients poll every 100 ms',
+    clients: subs,
+    publisher,
+    channelId: channelId,
+    rate: 10,
+    durationMs: windowMs,
+    params: { pollers: 50 },
+  });
   steps.push(loaded);
   await Promise.all([subs.stop(), pollers.stop(), publisher.stop()]);
   summary.pushP50MsAlone = alone.latency?.p50Ms ?? null;
@@ -71,6 +91,8 @@ export async function read(ctx: Ctx): Promise<ScenarioResult> {
     durationS: round((Date.now() - t0) / 1000),
     steps,
     summary,
-    notes: ['The channel holds 500 stored messages of ~200 bytes (written directly to the database). "A page below lastSeq" never changes, so it could be cached; the summary shows the Cache-Control and ETag headers the hub sends today.'],
+    notes: [
+      'The channel holds 500 stored messages of ~200 bytes (written directly to the database). "A page below lastSeq" never changes, so it could be cached; the summary shows the Cache-Control and ETag headers the hub sends today.',
+    ],
   };
 }

@@ -17,13 +17,21 @@ export async function scaling(ctx: Ctx): Promise<ScenarioResult> {
   await ctx.topo.ensure('baseline', 0);
   for (const n of [1, 2, 3]) {
     const servers = await ctx.topo.ensure('hub', n);
-    const [channelId] = await ctx.seed.channels(owner!, 1, `scaling-${n}`);
-    const rig = await openRig(ctx, { side: 'hub', subServers: servers, pubServers: servers, subscribers, channelId: channelId! });
+    const [channelId] = await ctx.seed.channels(owner, 1, `scaling-${n}`);
+    const rig = await openRig(ctx, { side: 'hub', subServers: servers, pubServers: servers, subscribers, channelId: channelId });
     let best: StepResult | undefined;
     for (const rate of rates) {
       await quiesce(servers.map((s) => s.child.pid));
       ctx.progress(`${n} replica(s): ${subscribers} subscribers, ${rate} msg/s`);
-      const s = await deliveryStep(ctx, rig, { name: `${n} replica(s), ${subscribers} subs @ ${rate} msg/s`, tag: `sc-${n}-${rate}-${Date.now()}`, rate, durationMs: windowMs, channelId: channelId!, watchRedis: servers, params: { scaling: true } });
+      const s = await deliveryStep(ctx, rig, {
+        name: `${n} replica(s), ${subscribers} subs @ ${rate} msg/s`,
+        tag: `sc-${n}-${rate}-${Date.now()}`,
+        rate,
+        durationMs: windowMs,
+        channelId: channelId,
+        watchRedis: servers,
+        params: { scaling: true },
+      });
       steps.push(s);
       if (!keptUp(s)) break;
       best = s;
@@ -32,13 +40,21 @@ export async function scaling(ctx: Ctx): Promise<ScenarioResult> {
     // Bus traffic where it is not needed: a channel whose only subscribers are on the first replica.
     let cold: Record<string, number> | undefined;
     if (n > 1) {
-      const [coldId] = await ctx.seed.channels(owner!, 1, `scaling-cold-${n}`);
+      const [coldId] = await ctx.seed.channels(owner, 1, `scaling-cold-${n}`);
       // The main channel's 1,000 leaves turn into presence:left after the grace (3 s): let them pass first.
       await new Promise((r) => setTimeout(r, 5000));
-      const coldRig = await openRig(ctx, { side: 'hub', subServers: [servers[0]!], pubServers: [servers[0]!], subscribers: 20, channelId: coldId!, pubConnections: 1 });
+      const coldRig = await openRig(ctx, { side: 'hub', subServers: [servers[0]], pubServers: [servers[0]], subscribers: 20, channelId: coldId, pubConnections: 1 });
       await quiesce(servers.map((s) => s.child.pid));
-      ctx.progress(`${n} replica(s): channel with subscribers on ${servers[0]!.name} only`);
-      const s = await deliveryStep(ctx, coldRig, { name: `${n} replica(s), channel subscribed on ${servers[0]!.name} only @ 20 msg/s`, tag: `cold-${n}-${Date.now()}`, rate: 20, durationMs: Math.min(windowMs, 5000), channelId: coldId!, watchRedis: servers, params: { scaling: true, coldChannel: true } });
+      ctx.progress(`${n} replica(s): channel with subscribers on ${servers[0].name} only`);
+      const s = await deliveryStep(ctx, coldRig, {
+        name: `${n} replica(s), channel subscribed on ${servers[0].name} only @ 20 msg/s`,
+        tag: `cold-${n}-${Date.now()}`,
+        rate: 20,
+        durationMs: Math.min(windowMs, 5000),
+        channelId: coldId,
+        watchRedis: servers,
+        params: { scaling: true, coldChannel: true },
+      });
       steps.push(s);
       const published = Number(s.metrics.acked) || 1;
       cold = Object.fromEntries(servers.map((sv) => [sv.name, round(Number(s.metrics[`redisBytesIn.${sv.name}`]) / published, 0)]));
@@ -50,9 +66,9 @@ export async function scaling(ctx: Ctx): Promise<ScenarioResult> {
       replicas: n,
       highestRateKeptUp: best ? Number(best.params.rate) : null,
       deliveriesPerS: best?.deliveredPerS ?? null,
-      hubCpuSecondsPer1000Deliveries: best && best.delivered ? round((hubMs! / best.delivered) * 1000 / 1000, 3) : null,
-      serverCpuSecondsPer1000Deliveries: best && best.delivered ? round((allMs! / best.delivered) * 1000 / 1000, 3) : null,
-      redisBytesInPerMessage: best ? Object.fromEntries(servers.map((sv) => [sv.name, round(Number(best!.metrics[`redisBytesIn.${sv.name}`]) / (Number(best!.metrics.acked) || 1), 0)])) : null,
+      hubCpuSecondsPer1000Deliveries: best && best.delivered ? round(((hubMs! / best.delivered) * 1000) / 1000, 3) : null,
+      serverCpuSecondsPer1000Deliveries: best && best.delivered ? round(((allMs! / best.delivered) * 1000) / 1000, 3) : null,
+      redisBytesInPerMessage: best ? Object.fromEntries(servers.map((sv) => [sv.name, round(Number(best.metrics[`redisBytesIn.${sv.name}`]) / (Number(best.metrics.acked) || 1), 0)])) : null,
       coldChannelRedisBytesInPerMessage: cold ?? null,
       ladderExhausted: best !== undefined && Number(best.params.rate) === rates[rates.length - 1],
     };

@@ -26,7 +26,7 @@ interface Status {
 const pct = (v: number[], p: number) => {
   if (!v.length) return null;
   const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 
 export async function storm(ctx: Ctx): Promise<ScenarioResult> {
@@ -39,20 +39,35 @@ export async function storm(ctx: Ctx): Promise<ScenarioResult> {
   await ctx.topo.ensure('baseline', 0);
   const servers = await ctx.topo.ensure('hub', 3);
   const users = await ctx.users(n + 1);
-  const [channelId] = await ctx.seed.channels(users[0]!, 1, 'storm');
-  const startSeq = await ctx.seed.lastSeq(channelId!);
-  ctx.progress(`connecting ${n} subscribers to ${servers[0]!.name}`);
-  const jobs = await ctx.topo.generators.spread('storm', n, (count, offset) => ({ urls: servers.map((s) => s.url), tokens: users.slice(1 + offset, 1 + offset + count).map((u) => u.token), count, channelId, startSeq }));
-  const pub = await ctx.topo.generators.job(ctx.topo.generators.gens.length - 1, 'publishers', { door: 'socket', urls: [servers[1]!.url], tokens: [users[0]!.token], connections: 2, bodyBytes: BODY_BYTES });
+  const [channelId] = await ctx.seed.channels(users[0], 1, 'storm');
+  const startSeq = await ctx.seed.lastSeq(channelId);
+  ctx.progress(`connecting ${n} subscribers to ${servers[0].name}`);
+  const jobs = await ctx.topo.generators.spread('storm', n, (count, offset) => ({
+    urls: servers.map((s) => s.url),
+    tokens: users.slice(1 + offset, 1 + offset + count).map((u) => u.token),
+    count,
+    channelId,
+    startSeq,
+  }));
+  const pub = await ctx.topo.generators.job(ctx.topo.generators.gens.length - 1, 'publishers', {
+    door: 'socket',
+    urls: [servers[1].url],
+    tokens: [users[0].token],
+    connections: 2,
+    bodyBytes: BODY_BYTES,
+  });
   const status = async (finalSeq?: number) => {
     const all = await Promise.all(jobs.map((j) => j.call<Status>('status', { finalSeq })));
-    return all.reduce((a, s) => ({ ...a, ...Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.isArray(v) ? [...(a[k as keyof Status] as number[]), ...v] : (a[k as keyof Status] as number) + v])) }) as Status);
+    return all.reduce(
+      (a, s) =>
+        ({ ...a, ...Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.isArray(v) ? [...(a[k as keyof Status] as number[]), ...v] : (a[k as keyof Status] as number) + v])) }),
+    );
   };
   let killedAt = 0;
   const { value, cpu } = await measured(ctx, async () => {
     const publishing = pub.call<PublishStats>('run', { tag: `storm-${Date.now()}`, channelIds: [channelId], durationMs: publishMs, rate });
     await new Promise((r) => setTimeout(r, killAfterMs));
-    ctx.progress(`SIGKILL ${servers[0]!.name} (${n} subscribers)`);
+    ctx.progress(`SIGKILL ${servers[0].name} (${n} subscribers)`);
     killedAt = Date.now();
     await ctx.topo.killServer('hub', 0);
     const deadline = Date.now() + (q ? 30_000 : 120_000);
@@ -63,10 +78,10 @@ export async function storm(ctx: Ctx): Promise<ScenarioResult> {
       ctx.progress(`after the kill: ${s.resubscribed}/${n} resubscribed, ${s.caughtUp}/${n} caught up`);
     }
     const stats = await publishing;
-    const finalSeq = stats.lastSeq[channelId!] ?? startSeq;
+    const finalSeq = stats.lastSeq[channelId] ?? startSeq;
     // Every acked message must reach every client (the reconciliation tick included).
     let fin = await status(finalSeq);
-    for (const end = Date.now() + 15_000; Date.now() < end && fin.holdingAll < n; ) {
+    for (const end = Date.now() + 15_000; Date.now() < end && fin.holdingAll < n;) {
       await new Promise((r) => setTimeout(r, 500));
       fin = await status(finalSeq);
     }

@@ -48,7 +48,7 @@ class SoakClient {
     if (this.closed) return;
     const urls = this.urls();
     if (urls.length === 0) return void setTimeout(() => this.connect(), 200);
-    const url = urls[(this.n + this.attempt++) % urls.length]!;
+    const url = urls[(this.n + this.attempt++) % urls.length];
     const socket: Socket = io(url, { auth: { token: this.token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 5_000 });
     this.socket = socket;
     let live = false;
@@ -64,8 +64,8 @@ class SoakClient {
     socket.on('disconnect', again);
     socket.on('message:created', (m: MessageDto) => {
       if (m.channelId !== this.channelId) return;
-      if (!live) return void this.load.violation(`client ${this.n}: seq ${m.seq} before the ack`);
-      if (m.seq !== this.highest + 1) return void this.load.violation(`client ${this.n}: expected ${this.highest + 1}, got ${m.seq}`);
+      if (!live) return this.load.violation(`client ${this.n}: seq ${m.seq} before the ack`);
+      if (m.seq !== this.highest + 1) return this.load.violation(`client ${this.n}: expected ${this.highest + 1}, got ${m.seq}`);
       this.highest = m.seq;
       this.load.delivered(m);
     });
@@ -120,7 +120,7 @@ export class SoakLoad {
 
   start(clients: number, ratePerS: number, churnEveryMs: number) {
     for (let i = 0; i < clients; i++) {
-      const c = new SoakClient(i, this.urls, this.token, this.channels[i % this.channels.length]!, this);
+      const c = new SoakClient(i, this.urls, this.token, this.channels[i % this.channels.length], this);
       this.clients.push(c);
       c.start(0);
     }
@@ -133,7 +133,7 @@ export class SoakLoad {
   private async publish(i: number) {
     if (this.publishing > 50) return;
     this.publishing++;
-    const channelId = this.channels[i % this.channels.length]!;
+    const channelId = this.channels[i % this.channels.length];
     try {
       for (let attempt = 0; !this.stopped && attempt < 100; attempt++) {
         const urls = this.urls();

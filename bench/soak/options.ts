@@ -49,7 +49,7 @@ export function parseSoakArgs(argv: string[], root: string): SoakOptions {
     '--out': 'out',
   };
   for (let i = 0; i < argv.length; i++) {
-    const key = keys[argv[i]!];
+    const key = keys[argv[i]];
     const value = argv[i + 1];
     if (!key || value === undefined) throw new SoakUsage(`${argv[i]}: unknown or without a value\n${USAGE}`);
     i++;

@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 function percentile(xs: number[], p: number): number | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.floor(s.length * p))]! * 10) / 10;
+  return Math.round(s[Math.min(s.length - 1, Math.floor(s.length * p))] * 10) / 10;
 }
 
 export async function soak(opts: SoakOptions, argv: string[], say: (m: string) => void = (m) => console.log(`[soak] ${m}`)): Promise<SoakResults & { files: { json: string; svg: string } }> {
@@ -45,7 +45,7 @@ export async function soak(opts: SoakOptions, argv: string[], say: (m: string) =
     await topo.start(0);
     seed = new Seeder(topo.databaseUrl, topo.secretFile);
     const [user] = await seed.users(1);
-    const channels = await seed.channels(user!, opts.channels, 'soak');
+    const channels = await seed.channels(user, opts.channels, 'soak');
     await topo.ensure('hub', opts.replicas);
     const adminToken = readFileSync(topo.secretFile, 'utf8').trim();
     const last = opts.replicas - 1;
@@ -53,7 +53,7 @@ export async function soak(opts: SoakOptions, argv: string[], say: (m: string) =
     const measured = Array.from({ length: last }, (_, i) => `hub${i + 1}`);
     say(`${opts.replicas} replicas up; ${opts.clients} clients on ${opts.channels} channels, ${opts.rate} messages/s, ${restarted} restarted every ${opts.restartEveryS} s, for ${opts.minutes} min`);
 
-    load = new SoakLoad(() => topo.running('hub').map((s) => s.url), user!.token, channels);
+    load = new SoakLoad(() => topo.running('hub').map((s) => s.url), user.token, channels);
     const t0 = Date.now();
     const endAt = t0 + opts.minutes * 60_000;
     const since = () => Math.round((Date.now() - t0) / 100) / 10;
@@ -67,12 +67,14 @@ export async function soak(opts: SoakOptions, argv: string[], say: (m: string) =
       for (let k = 0; t0 + k * opts.sampleS * 1000 <= endAt && !stopping; k++) {
         await sleep(t0 + k * opts.sampleS * 1000 - Date.now());
         const t = since();
-        const lags = load!.take();
+        const lags = load.take();
         deliveryLag.push({ t, samples: lags.length, p50Ms: percentile(lags, 0.5), p99Ms: percentile(lags, 0.99) });
         // One at a time: a forced GC and the inspector cost each replica a pause.
         for (const s of topo.running('hub')) replicaSamples.push(await sampleReplica({ name: s.name, url: s.url, pid: s.child.pid, inspectPort: s.inspectPort }, t, adminToken));
         const mine = replicaSamples.filter((s) => s.t === t);
-        say(`t=${t}s ${mine.map((s) => `${s.replica} heap ${s.heapAfterGcBytes === null ? '?' : (s.heapAfterGcBytes / 1048576).toFixed(1)} MB, ${s.socketsOpen ?? '?'} sockets`).join('; ')}; lag p99 ${deliveryLag[deliveryLag.length - 1]!.p99Ms} ms`);
+        say(
+          `t=${t}s ${mine.map((s) => `${s.replica} heap ${s.heapAfterGcBytes === null ? '?' : (s.heapAfterGcBytes / 1048576).toFixed(1)} MB, ${s.socketsOpen ?? '?'} sockets`).join('; ')}; lag p99 ${deliveryLag[deliveryLag.length - 1].p99Ms} ms`,
+        );
       }
     })();
     const restarting = (async () => {

@@ -25,13 +25,17 @@ export interface RestOperation {
 }
 
 interface OpenApiDoc {
-  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; schema?: Record<string, unknown> }>; requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> }; security?: unknown[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: Array<{ name: string; in: string; schema?: Record<string, unknown> }>; requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> }; security?: unknown[] }
+    >
+  >;
 }
 
 const fieldsOf = (schema: Record<string, unknown> | undefined): Fields | undefined =>
-  schema && typeof schema.properties === 'object'
-    ? { properties: schema.properties as Fields['properties'], required: (schema.required as string[] | undefined) ?? [] }
-    : undefined;
+  schema && typeof schema.properties === 'object' ? { properties: schema.properties as Fields['properties'], required: (schema.required as string[] | undefined) ?? [] } : undefined;
 
 /** Every operation of the hub's OpenAPI document (`GET /api/docs-json`). */
 export function restOperations(doc: OpenApiDoc): RestOperation[] {

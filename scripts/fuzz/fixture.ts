@@ -52,7 +52,10 @@ export class Fixture {
   private readonly tag = `${process.pid % 10_000}${Date.now() % 100_000}`;
   private generation = 0;
 
-  private constructor(private readonly base: string, private readonly secret: string) {}
+  private constructor(
+    private readonly base: string,
+    private readonly secret: string,
+  ) {}
 
   static async create(base: string, secret: string): Promise<Fixture> {
     const f = new Fixture(base, secret);

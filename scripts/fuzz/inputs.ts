@@ -33,7 +33,11 @@ export const idValue: fc.Arbitrary<unknown> = fc.oneof(
 function plausible(name: string, schema: Record<string, unknown>): fc.Arbitrary<unknown> {
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]));
   if (schema.format === 'uuid' || /id$/i.test(name)) return idValue;
-  if (/username/i.test(name)) return fc.oneof(fc.constantFrom('owner', 'member', 'outsider').map((n) => new Ref(n as RefName, 'username')), fc.stringMatching(/^[a-z0-9_.-]{3,32}$/));
+  if (/username/i.test(name))
+    return fc.oneof(
+      fc.constantFrom('owner', 'member', 'outsider').map((n) => new Ref(n as RefName, 'username')),
+      fc.stringMatching(/^[a-z0-9_.-]{3,32}$/),
+    );
   if (/password/i.test(name)) return fc.oneof(fc.constant('password123'), fc.string({ minLength: 8, maxLength: 20 }));
   if (schema.type === 'integer' || schema.type === 'number') {
     const min = typeof schema.minimum === 'number' ? schema.minimum : 0;
@@ -51,9 +55,7 @@ function plausible(name: string, schema: Record<string, unknown>): fc.Arbitrary<
 /** An object built from `fields`: each field plausible, hostile or missing, maybe with unknown keys. */
 export function objectFrom(fields: Fields): fc.Arbitrary<Record<string, unknown>> {
   const entries = Object.entries(fields.properties).map(([name, schema]) =>
-    fc
-      .oneof({ arbitrary: plausible(name, schema), weight: 5 }, { arbitrary: anyValue, weight: 3 }, { arbitrary: fc.constant(undefined), weight: 1 })
-      .map((v) => [name, v] as const),
+    fc.oneof({ arbitrary: plausible(name, schema), weight: 5 }, { arbitrary: anyValue, weight: 3 }, { arbitrary: fc.constant(undefined), weight: 1 }).map((v) => [name, v] as const),
   );
   const extra = fc.dictionary(fc.oneof(edgeString, fc.constantFrom('__proto__', 'constructor', 'extra')), anyValue, { maxKeys: 2 });
   return fc.tuple(fc.tuple(...entries), fc.oneof({ arbitrary: fc.constant({}), weight: 4 }, { arbitrary: extra, weight: 1 })).map(([pairs, more]) => {

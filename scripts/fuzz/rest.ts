@@ -34,12 +34,14 @@ const wellFormed = (s: string) => s.replace(/[\ud800-\udfff]/gu, '\ufffd');
 
 function queryFor(op: RestOperation): fc.Arbitrary<string> {
   const known = Object.entries(op.query).map(([name, schema]) =>
-    fc.oneof(
-      { arbitrary: fc.constant(undefined), weight: 3 },
-      { arbitrary: fc.integer({ min: -5, max: 600 }).map(String), weight: 3 },
-      { arbitrary: schema.type === 'string' ? fc.string({ maxLength: 20 }) : fc.constantFrom('1', '0'), weight: 1 },
-      { arbitrary: anyString, weight: 2 },
-    ).map((v) => (v === undefined ? [] : [[name, v] as [string, string]])),
+    fc
+      .oneof(
+        { arbitrary: fc.constant(undefined), weight: 3 },
+        { arbitrary: fc.integer({ min: -5, max: 600 }).map(String), weight: 3 },
+        { arbitrary: schema.type === 'string' ? fc.string({ maxLength: 20 }) : fc.constantFrom('1', '0'), weight: 1 },
+        { arbitrary: anyString, weight: 2 },
+      )
+      .map((v) => (v === undefined ? [] : [[name, v] as [string, string]])),
   );
   const pairs = fc.tuple(fc.tuple(...known), fc.array(fc.tuple(edgeString, edgeString), { maxLength: 2 }), fc.boolean()).map(([ks, extra, repeat]) => {
     const list = ks.flat();
@@ -71,7 +73,16 @@ export function restCase(ops: RestOperation[]): fc.Arbitrary<RestCase> {
       token: fc.constantFrom(...TOKEN_KINDS),
       scheme: fc.oneof({ arbitrary: fc.constant('Bearer '), weight: 10 }, fc.constantFrom('bearer ', 'BEARER ', 'Basic ', 'Bearer  ', 'Bearer', '')),
       contentType: fc.option(
-        fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/json; charset=bogus', 'image/png', 'application/json; charset=latin1'),
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/json; charset=utf-16',
+          'application/json; charset=bogus',
+          'image/png',
+          'application/json; charset=latin1',
+        ),
         { nil: undefined, freq: 3 },
       ),
       encoding: fc.oneof({ arbitrary: fc.constant('none' as const), weight: 12 }, fc.constantFrom('gzip' as const, 'deflate' as const, 'br' as const, 'gzip-garbage' as const, 'compress' as const)),

@@ -122,7 +122,10 @@ export async function runFuzz(target: FuzzTarget, opts: FuzzOptions): Promise<Fu
 async function checkAlive(runner: Runner, phase: Violation['phase'], index: number): Promise<void> {
   if (runner.target.alive && !runner.target.alive()) throw new Error(`the hub process is gone (${phase} case ${index})`);
   for (const path of ['/healthz', '/readyz']) {
-    const status = await fetch(runner.target.url + path).then((r) => r.status, (e: Error) => e.message);
+    const status = await fetch(runner.target.url + path).then(
+      (r) => r.status,
+      (e: Error) => e.message,
+    );
     if (status !== 200) runner.violation('hub', index, `${path} answered ${status} after ${phase} case ${index}`, null);
   }
 }

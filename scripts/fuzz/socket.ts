@@ -27,14 +27,19 @@ export function eventCase(): fc.Arbitrary<EventCase> {
     }),
   );
   const unknown = fc.record({
-    event: fc.oneof(fc.constantFrom('x:revoke', 'x:sessions', 'session', 'message:created', 'CHANNEL:SUBSCRIBE', '__proto__', 'constructor'), edgeString.filter((s) => s !== '' && !RESERVED.has(s))),
+    event: fc.oneof(
+      fc.constantFrom('x:revoke', 'x:sessions', 'session', 'message:created', 'CHANNEL:SUBSCRIBE', '__proto__', 'constructor'),
+      edgeString.filter((s) => s !== '' && !RESERVED.has(s)),
+    ),
     args: fc.array(anyValue, { maxLength: 2 }),
   });
-  return fc.record({
-    who: fc.constantFrom(...USER_ROLES),
-    call: fc.oneof({ arbitrary: known, weight: 9 }, { arbitrary: unknown, weight: 1 }),
-    withAck: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, fc.constant(false)),
-  }).map(({ who, call, withAck }): EventCase => ({ who, event: call.event, args: [...call.args], withAck }));
+  return fc
+    .record({
+      who: fc.constantFrom(...USER_ROLES),
+      call: fc.oneof({ arbitrary: known, weight: 9 }, { arbitrary: unknown, weight: 1 }),
+      withAck: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, fc.constant(false)),
+    })
+    .map(({ who, call, withAck }): EventCase => ({ who, event: call.event, args: [...call.args], withAck }));
 }
 
 /** Names socket.io reserves: the client library refuses to emit them, so they never reach the hub. */
@@ -47,5 +52,13 @@ export interface HandshakeCase {
 
 export const handshakeCase: fc.Arbitrary<HandshakeCase> = fc.oneof(
   { arbitrary: fc.constantFrom(...TOKEN_KINDS).map((token): HandshakeCase => ({ auth: { kind: 'token', token } })), weight: 3 },
-  { arbitrary: fc.oneof(hostileJson.map((token) => ({ token })), fc.dictionary(edgeString, hostileJson, { maxKeys: 3 })).map((value): HandshakeCase => ({ auth: { kind: 'value', value } })), weight: 1 },
+  {
+    arbitrary: fc
+      .oneof(
+        hostileJson.map((token) => ({ token })),
+        fc.dictionary(edgeString, hostileJson, { maxKeys: 3 }),
+      )
+      .map((value): HandshakeCase => ({ auth: { kind: 'value', value } })),
+    weight: 1,
+  },
 );

@@ -7,10 +7,48 @@ const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String
 /** Strings that break naive code: control and format characters, lone surrogates, injection and path tricks, near-limit lengths. */
 export const edgeString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
-    '', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\ud83d\ude00', '\ufeff', '\u202e', '\u200b', 'Ａ', 'ß', 'İ', '\r\n', '\t',
-    '../../etc/passwd', '%00', '%', '%zz', '%E0%A4%A', "' OR 1=1 --", '<script>alert(1)</script>', '${7*7}', '__proto__',
-    'constructor', 'null', 'undefined', 'NaN', '-1', '1e999', '0x10', 'true', '[]', '{}', 'Bearer', '*', '?', '#', '/',
-    '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'password123',
+    '',
+    ' ',
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    'x\udfff',
+    '\ud83d\ude00',
+    '\ufeff',
+    '\u202e',
+    '\u200b',
+    'Ａ',
+    'ß',
+    'İ',
+    '\r\n',
+    '\t',
+    '../../etc/passwd',
+    '%00',
+    '%',
+    '%zz',
+    '%E0%A4%A',
+    "' OR 1=1 --",
+    '<script>alert(1)</script>',
+    '${7*7}',
+    '__proto__',
+    'constructor',
+    'null',
+    'undefined',
+    'NaN',
+    '-1',
+    '1e999',
+    '0x10',
+    'true',
+    '[]',
+    '{}',
+    'Bearer',
+    '*',
+    '?',
+    '#',
+    '/',
+    '00000000-0000-0000-0000-000000000000',
+    'ffffffff-ffff-ffff-ffff-ffffffffffff',
+    'password123',
   ),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -32,13 +70,11 @@ export const oddNumber = fc.oneof(
 );
 
 /** A JSON value nested `depth` levels: around the body's limit of 200 and far past it. */
-export const deepValue: fc.Arbitrary<unknown> = fc
-  .tuple(fc.constantFrom(199, 200, 201, 1000, 5000), fc.boolean())
-  .map(([depth, arrays]) => {
-    let v: unknown = 1;
-    for (let i = 0; i < depth; i++) v = arrays ? [v] : { a: v };
-    return v;
-  });
+export const deepValue: fc.Arbitrary<unknown> = fc.tuple(fc.constantFrom(199, 200, 201, 1000, 5000), fc.boolean()).map(([depth, arrays]) => {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = arrays ? [v] : { a: v };
+  return v;
+});
 
 /** Any JSON value, hostile in every leaf, including keys JavaScript treats specially. */
 export const hostileJson: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
@@ -58,8 +94,26 @@ export const anyValue: fc.Arbitrary<unknown> = fc.oneof({ arbitrary: hostileJson
 /** Text that is not JSON, or JSON with a trap in it. */
 export const badJsonText = fc.oneof(
   fc.constantFrom(
-    '{', '{"a":', '{"a":1,}', "{'a':1}", 'nul', 'NaN', '{"a":NaN}', '\ufeff{}', '{"a":1}{"b":2}', '[1,2', '{"__proto__":{"x":1}}',
-    '{"a":"\\ud800"}', '{"a":"\\u0000"}', '{"a":1e999}', '"\\x41"', '{"a":01}', '\u0000', '{"a"\u0000:1}', ' ', 'a=b&c=d',
+    '{',
+    '{"a":',
+    '{"a":1,}',
+    "{'a':1}",
+    'nul',
+    'NaN',
+    '{"a":NaN}',
+    '\ufeff{}',
+    '{"a":1}{"b":2}',
+    '[1,2',
+    '{"__proto__":{"x":1}}',
+    '{"a":"\\ud800"}',
+    '{"a":"\\u0000"}',
+    '{"a":1e999}',
+    '"\\x41"',
+    '{"a":01}',
+    '\u0000',
+    '{"a"\u0000:1}',
+    ' ',
+    'a=b&c=d',
   ),
   fc.string({ unit: 'binary', maxLength: 60 }),
   fc.integer({ min: 1, max: 50_000 }).map((n) => '['.repeat(n)),

@@ -9,8 +9,7 @@ describe('PasswordWork (bounded hashing)', () => {
   const setup = (concurrency: number, queue: number) => {
     const metrics = new MetricsService();
     const work = new PasswordWork(loadConfig({ PASSWORD_CONCURRENCY: String(concurrency), PASSWORD_QUEUE: String(queue) }), metrics);
-    const count = async (of: 'shed' | 'passwordWork', label: string, value: string) =>
-      (await metrics[of].get()).values.find((v) => (v.labels as Record<string, string>)[label] === value)?.value ?? 0;
+    const count = async (of: 'shed' | 'passwordWork', label: string, value: string) => (await metrics[of].get()).values.find((v) => (v.labels as Record<string, string>)[label] === value)?.value ?? 0;
     return { work, shed: () => count('shed', 'what', 'password'), derived: async () => ({ hash: await count('passwordWork', 'op', 'hash'), verify: await count('passwordWork', 'op', 'verify') }) };
   };
 

@@ -97,10 +97,13 @@ export function signInGate(deps: SignInGateDeps, o: SignInGateOptions): (req: In
       if (left > 0) held.set(ip, left);
       else held.delete(ip);
     };
-    const timer = setTimeout(() => {
-      release();
-      answer(req, res, route, Math.max(1, deps.limits.signInBlockLeft(ip)), started);
-    }, Math.min(o.delayMs, blockedMs));
+    const timer = setTimeout(
+      () => {
+        release();
+        answer(req, res, route, Math.max(1, deps.limits.signInBlockLeft(ip)), started);
+      },
+      Math.min(o.delayMs, blockedMs),
+    );
     // The client gave up first: nothing to answer.
     res.once('close', () => {
       clearTimeout(timer);

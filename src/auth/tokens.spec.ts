@@ -44,8 +44,11 @@ describe('TokenSigner', () => {
 
   it('refuses an expired token', async () => {
     const key = new TextEncoder().encode(secret);
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(key);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u1')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
+      .sign(key);
     expect(await signer.verify(token)).toBeNull();
   });
 

@@ -8,8 +8,15 @@ import { PRESENCE_READER, type Port, type PresenceReader } from '../events/ports
 import type { ChannelDto, MembershipDto, UserRef } from '../events/dto.js';
 import { Inject } from '@nestjs/common';
 import {
-  addMemberSchema, channelIdParam, createChannelSchema, type CreateChannel, listChannelsSchema,
-  type ListChannels, memberParams, updateChannelSchema, type UpdateChannel,
+  addMemberSchema,
+  channelIdParam,
+  createChannelSchema,
+  type CreateChannel,
+  listChannelsSchema,
+  type ListChannels,
+  memberParams,
+  updateChannelSchema,
+  type UpdateChannel,
 } from './channels.schemas.js';
 import { ChannelsService } from './channels.service.js';
 
@@ -50,11 +57,7 @@ export class ChannelsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiJsonBody(updateChannelSchema)
   @ApiOutcomes(200, 400, 401, 403, 404, 409)
-  update(
-    @Param(idPipe) { id }: { id: string },
-    @Body(new ZodPipe(updateChannelSchema, 'body')) body: UpdateChannel,
-    @CurrentUser() user: UserRef,
-  ): Promise<ChannelDto> {
+  update(@Param(idPipe) { id }: { id: string }, @Body(new ZodPipe(updateChannelSchema, 'body')) body: UpdateChannel, @CurrentUser() user: UserRef): Promise<ChannelDto> {
     return this.channels.update(id, body, user);
   }
 
@@ -86,10 +89,7 @@ export class ChannelsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiParam({ name: 'userId', format: 'uuid' })
   @ApiOutcomes(204, 400, 401, 403, 404, 409)
-  async removeMember(
-    @Param(new ZodPipe(memberParams, 'path')) p: { id: string; userId: string },
-    @CurrentUser() user: UserRef,
-  ): Promise<void> {
+  async removeMember(@Param(new ZodPipe(memberParams, 'path')) p: { id: string; userId: string }, @CurrentUser() user: UserRef): Promise<void> {
     await this.channels.removeMember(p.id, p.userId, user);
   }
 

@@ -19,12 +19,7 @@ export const toChannelDto = (c: ChannelRow): ChannelDto => ({
   createdAt: c.createdAt.toISOString(),
 });
 
-export const toMembershipDto = (m: {
-  channelId: string;
-  role: 'owner' | 'member';
-  createdAt: Date;
-  user: { id: string; username: string };
-}): MembershipDto => ({
+export const toMembershipDto = (m: { channelId: string; role: 'owner' | 'member'; createdAt: Date; user: { id: string; username: string } }): MembershipDto => ({
   channelId: m.channelId,
   user: { id: m.user.id, username: m.user.username },
   role: m.role,

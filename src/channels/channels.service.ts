@@ -148,7 +148,10 @@ export class ChannelsService implements OnModuleDestroy {
     }
     if (before.visibility === 'public' && channel.visibility === 'private') {
       const members = await this.db.membership.findMany({ where: { channelId }, select: { userId: true } });
-      await this.broadcaster.use.channelMadePrivate(channelId, members.map((m) => m.userId));
+      await this.broadcaster.use.channelMadePrivate(
+        channelId,
+        members.map((m) => m.userId),
+      );
     }
     return toChannelDto(channel);
   }

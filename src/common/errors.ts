@@ -1,14 +1,5 @@
 /** The error codes shared by REST bodies and socket acks (docs/SPEC.md). */
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'RATE_LIMITED'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
+export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'INTERNAL';
 
 export interface FieldProblem {
   field: string;
@@ -49,10 +40,8 @@ export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
 export const conflict = (message: string) => new AppError('CONFLICT', message);
 export const unauthorized = (message = 'unauthorized') => new AppError('UNAUTHORIZED', message);
-export const badRequest = (message: string, details?: FieldProblem[]) =>
-  new AppError('BAD_REQUEST', message, details);
+export const badRequest = (message: string, details?: FieldProblem[]) => new AppError('BAD_REQUEST', message, details);
 /** A RATE_LIMITED message: what there were too many of, and when to retry (none: a cap, not a rate). */
-export const rateLimitedMessage = (what: string, retryAfterMs?: number) =>
-  retryAfterMs === undefined ? `too many ${what}` : `too many ${what}; try again in ${Math.ceil(retryAfterMs / 1000)} s`;
+export const rateLimitedMessage = (what: string, retryAfterMs?: number) => (retryAfterMs === undefined ? `too many ${what}` : `too many ${what}; try again in ${Math.ceil(retryAfterMs / 1000)} s`);
 /** Over a limit. Without `retryAfterMs` the caller must change something first (a cap, not a rate). */
 export const rateLimited = (what: string, retryAfterMs?: number) => new AppError('RATE_LIMITED', rateLimitedMessage(what, retryAfterMs), undefined, retryAfterMs);

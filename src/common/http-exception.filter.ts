@@ -4,12 +4,18 @@ import { LOGGER, type JsonLogger } from '../logging/logger.js';
 import { AppError, type ErrorCode, STATUS_OF } from './errors.js';
 import { toAppError } from './unavailable.js';
 
-const CODE_OF_STATUS: Record<number, ErrorCode> = Object.fromEntries(
-  Object.entries(STATUS_OF).map(([code, status]) => [status, code as ErrorCode]),
-);
+const CODE_OF_STATUS: Record<number, ErrorCode> = Object.fromEntries(Object.entries(STATUS_OF).map(([code, status]) => [status, code as ErrorCode]));
 const REASON: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 413: 'Payload Too Large', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 

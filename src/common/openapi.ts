@@ -22,11 +22,6 @@ const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', 
 export const ApiJsonBody = (schema: z.ZodType) => ApiBody({ schema: jsonSchema(schema) });
 
 export const ApiQueryFrom = (schema: z.ZodObject) =>
-  applyDecorators(
-    ...Object.entries(schema.shape).map(([name, field]) =>
-      ApiQuery({ name, required: !(field as z.ZodType).safeParse(undefined).success, schema: jsonSchema(field as z.ZodType) }),
-    ),
-  );
+  applyDecorators(...Object.entries(schema.shape).map(([name, field]) => ApiQuery({ name, required: !(field as z.ZodType).safeParse(undefined).success, schema: jsonSchema(field as z.ZodType) })));
 
-export const ApiOutcomes = (...statuses: number[]) =>
-  applyDecorators(...[...statuses, 503].map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] })));
+export const ApiOutcomes = (...statuses: number[]) => applyDecorators(...[...statuses, 503].map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] })));

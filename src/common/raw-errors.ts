@@ -7,7 +7,12 @@ import { errorBody } from './http-exception.filter.js';
 /** A whole HTTP/1.1 answer in the error shape, for the places that answer before any framework (a bad request line, a refused upgrade). */
 export function rawErrorResponse(status: number, code: ErrorCode, message: string, headers: Record<string, string>): string {
   const body = JSON.stringify(errorBody(new AppError(code, message), status));
-  const lines = [`HTTP/1.1 ${status} ${errorBody(new AppError(code, message), status).error}`, 'Connection: close', 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
+  const lines = [
+    `HTTP/1.1 ${status} ${errorBody(new AppError(code, message), status).error}`,
+    'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }

@@ -7,7 +7,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 const PG_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 const KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
-const MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)|Transaction API error|Server has closed the connection|not queryable/i;
+const MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)|Transaction API error|Server has closed the connection|not queryable/i;
 
 export function isUnavailableError(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
@@ -20,8 +21,7 @@ export function isUnavailableError(err: unknown, depth = 0): boolean {
   return isUnavailableError(e.cause, depth + 1);
 }
 
-export const unavailable = (what = 'database') =>
-  new AppError('UNAVAILABLE', `${what} is unavailable, try again shortly`);
+export const unavailable = (what = 'database') => new AppError('UNAVAILABLE', `${what} is unavailable, try again shortly`);
 
 /** Maps any thrown value to an AppError; unknown failures become INTERNAL. */
 export function toAppError(err: unknown): AppError {

@@ -23,7 +23,10 @@ export class WsExceptionFilter implements ExceptionFilter {
     const socket = ws.getClient<{ id?: string }>();
     if (err.code === 'INTERNAL') this.logger.event('error', 'socket handler failed', { socketId: socket?.id, err: String((exception as Error)?.stack ?? exception) });
     this.metrics.socketEvents.inc({ event: String(ws.getPattern()), outcome: err.code });
-    const ack = host.getArgs().slice(1).find((a): a is (x: unknown) => void => typeof a === 'function');
+    const ack = host
+      .getArgs()
+      .slice(1)
+      .find((a): a is (x: unknown) => void => typeof a === 'function');
     const error: ErrorBody = { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}), ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
     ack?.({ ok: false, error });
   }

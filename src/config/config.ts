@@ -1,8 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 
 const bool = (def: boolean) =>
   z
@@ -64,7 +63,10 @@ const FAULT_FLAGS = { 'exit-after-store': 'exitAfterStore', 'stall-fanout': 'sta
 const FAULT_DELAYS = { 'bus-lag': 'busLagMs', 'subscribe-delay': 'subscribeDelayMs', 'request-delay': 'requestDelayMs' } as const;
 
 function parseFaults(v: string | undefined, ctx: z.RefinementCtx): FaultSwitches {
-  const items = (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const items = (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (items.length === 0) return NO_FAULTS;
   const out: Record<string, boolean | number> = { ...NO_FAULTS };
   for (const item of items) {
@@ -102,7 +104,10 @@ const schema = z.object({
   PUBLISH_MAX_PENDING: int(256, 1, 100_000),
   // Abuse limits (SECURITY.md). Cluster-wide through Redis; per replica while Redis is away or slower
   // than RATE_LIMIT_TIMEOUT_MS. RATE_LIMITS=off turns every one of them off (tests that are not about them).
-  RATE_LIMITS: z.enum(['on', 'off', 'true', 'false']).default('on').transform((v) => v === 'on' || v === 'true'),
+  RATE_LIMITS: z
+    .enum(['on', 'off', 'true', 'false'])
+    .default('on')
+    .transform((v) => v === 'on' || v === 'true'),
   RATE_LIMIT_TIMEOUT_MS: int(50, 1, 5_000),
   RATE_REST_PER_USER: rate('300/5s'),
   RATE_PUBLISH_PER_USER: rate('150/5s'),
@@ -132,10 +137,20 @@ const schema = z.object({
   WEB_DIR: optionalString,
   // Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback / linklocal / uniquelocal); unset: none.
   TRUSTED_PROXIES: optionalString.transform((v) =>
-    v === undefined ? undefined : v.split(',').map((o) => o.trim()).filter(Boolean),
+    v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
   ),
   CORS_ORIGINS: optionalString.transform((v) =>
-    v === undefined ? undefined : v.split(',').map((o) => o.trim()).filter(Boolean),
+    v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
   ),
   REPLICA_ID: optionalString.transform((v) => v ?? `${hostname()}-${process.pid}`),
   MIGRATE_ON_START: bool(true),
@@ -197,9 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const result = schema.safeParse(given);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-    );
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   const cfg = { ...result.data, SUBSCRIBE_ACK_MAX_BYTES: result.data.SUBSCRIBE_ACK_MAX_BYTES ?? Math.min(262_144, Math.floor(result.data.SOCKET_BUFFER_MAX_BYTES / 4)) };
   const problems: string[] = [];

@@ -43,7 +43,10 @@ describe('createMigration (the next migration from a schema change)', () => {
     await expect(createMigration({ migrationsDir: work, schemaFile, name: '!!' })).rejects.toBeInstanceOf(MigrationCreateError);
     const dir = path.join(work, 'm');
     await cp(migrationsDir, dir, { recursive: true });
-    const newest = (await readdir(dir)).filter((d) => /^\d{14}_/.test(d)).sort().at(-1)!;
+    const newest = (await readdir(dir))
+      .filter((d) => /^\d{14}_/.test(d))
+      .sort()
+      .at(-1)!;
     await rm(path.join(dir, newest, 'schema.prisma.snapshot'));
     await expect(createMigration({ migrationsDir: dir, schemaFile, name: 'x' })).rejects.toThrow(/has no schema.prisma.snapshot/);
   });

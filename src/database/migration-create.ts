@@ -16,7 +16,10 @@ const timestamp = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14
  * and a shadow database; a schema-to-schema diff needs neither.
  */
 export async function createMigration(opts: { migrationsDir: string; schemaFile: string; name: string; now?: Date }): Promise<string | null> {
-  const name = opts.name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const name = opts.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   if (!name) throw new MigrationCreateError('usage: npm run migrate:create -- <name>');
   const newest = (await migrationNames(opts.migrationsDir)).at(-1);
   // Without the newest migration's snapshot the diff would silently restart

@@ -37,20 +37,25 @@ describe('prisma/migrations', () => {
     expect(await applyMigrations(migrated.url, migrationsDir)).toEqual(names);
   }, SLOW);
 
-  it('build the schema that schema.prisma describes (no drift)', async () => {
-    const fromSchema = await emptyDatabase();
-    await query(fromSchema.url, await diffSchemas(null, await readFile(schemaFile, 'utf8')));
-    const diff = catalogDiff(await readCatalog(migrated.url), await readCatalog(fromSchema.url), [
-      'prisma/migrations',
-      'schema.prisma',
-    ]);
-    // Fix drift with `npm run migrate:create -- <name>`.
-    expect(diff).toEqual([]);
-  }, SLOW);
+  it(
+    'build the schema that schema.prisma describes (no drift)',
+    async () => {
+      const fromSchema = await emptyDatabase();
+      await query(fromSchema.url, await diffSchemas(null, await readFile(schemaFile, 'utf8')));
+      const diff = catalogDiff(await readCatalog(migrated.url), await readCatalog(fromSchema.url), ['prisma/migrations', 'schema.prisma']);
+      // Fix drift with `npm run migrate:create -- <name>`.
+      expect(diff).toEqual([]);
+    },
+    SLOW,
+  );
 
-  it('apply nothing the second time', async () => {
-    expect(await applyMigrations(migrated.url, migrationsDir)).toEqual([]);
-  }, SLOW);
+  it(
+    'apply nothing the second time',
+    async () => {
+      expect(await applyMigrations(migrated.url, migrationsDir)).toEqual([]);
+    },
+    SLOW,
+  );
 
   it('are recorded as `prisma migrate deploy` records them', async () => {
     const rows = await query<{ migration_name: string; finished: boolean; rolled_back: boolean }>(
@@ -63,18 +68,22 @@ describe('prisma/migrations', () => {
 });
 
 describe('migrate()', () => {
-  it('applies each migration once when replicas start together', async () => {
-    const db = await emptyDatabase();
-    const events: string[] = [];
-    const log = (msg: string) => {
-      if (msg.startsWith('migration lock ')) events.push(msg);
-    };
-    const results = await Promise.all([1, 2, 3].map(() => migrate(db.url, { log })));
+  it(
+    'applies each migration once when replicas start together',
+    async () => {
+      const db = await emptyDatabase();
+      const events: string[] = [];
+      const log = (msg: string) => {
+        if (msg.startsWith('migration lock ')) events.push(msg);
+      };
+      const results = await Promise.all([1, 2, 3].map(() => migrate(db.url, { log })));
 
-    expect(results.flat().sort()).toEqual(await migrationNames(migrationsDir));
-    // Holders never overlap: each starts releasing before the next acquires.
-    expect(events).toEqual(Array(3).fill(['migration lock acquired', 'migration lock releasing']).flat());
-    const [{ count }] = await query<{ count: string }>(db.url, 'SELECT count(*) FROM _prisma_migrations');
-    expect(Number(count)).toBe(results.flat().length);
-  }, SLOW);
+      expect(results.flat().sort()).toEqual(await migrationNames(migrationsDir));
+      // Holders never overlap: each starts releasing before the next acquires.
+      expect(events).toEqual(Array(3).fill(['migration lock acquired', 'migration lock releasing']).flat());
+      const [{ count }] = await query<{ count: string }>(db.url, 'SELECT count(*) FROM _prisma_migrations');
+      expect(Number(count)).toBe(results.flat().length);
+    },
+    SLOW,
+  );
 });

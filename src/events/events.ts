@@ -21,15 +21,11 @@ export interface SubscribeResult {
   head: number;
 }
 
-
 /** Events a client sends; the server answers each through its ack. */
 export interface ClientToServerEvents {
   'channel:subscribe': (p: { channelId: string; sinceSeq?: number }, ack?: AckFn<SubscribeResult>) => void;
   'channel:unsubscribe': (p: { channelId: string }, ack?: AckFn) => void;
-  'message:publish': (
-    p: { channelId: string; body: Json; clientMsgId?: string },
-    ack?: AckFn<{ message: MessageDto }>,
-  ) => void;
+  'message:publish': (p: { channelId: string; body: Json; clientMsgId?: string }, ack?: AckFn<{ message: MessageDto }>) => void;
   typing: (p: { channelId: string }) => void;
 }
 

@@ -18,8 +18,7 @@ describe('PostgresProbe (its own connection, on a real Postgres)', () => {
     const probe = new PostgresProbe(db.url, TIMEOUT_MS);
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
-    const probes = async () =>
-      (await admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'crosswire-readiness' AND datname = current_database()")).rows.map((r) => r.pid);
+    const probes = async () => (await admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'crosswire-readiness' AND datname = current_database()")).rows.map((r) => r.pid);
     try {
       expect(await probe.check()).toBe(true);
       expect(await probe.check()).toBe(true);

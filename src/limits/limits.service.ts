@@ -40,8 +40,7 @@ export class LimitsService {
     private readonly metrics: MetricsService,
   ) {
     this.on = config.RATE_LIMITS;
-    const limiter = (name: string, rate: AppConfig['RATE_REST_PER_USER'], rememberBlocks = false) =>
-      new ClusterLimiter(name, rate, redis?.pub, config.RATE_LIMIT_TIMEOUT_MS, rememberBlocks);
+    const limiter = (name: string, rate: AppConfig['RATE_REST_PER_USER'], rememberBlocks = false) => new ClusterLimiter(name, rate, redis?.pub, config.RATE_LIMIT_TIMEOUT_MS, rememberBlocks);
     // These only refuse: once over, a key is refused from memory until its window ends.
     this.rest = limiter('rest', config.RATE_REST_PER_USER, true);
     this.publishes = limiter('publish', config.RATE_PUBLISH_PER_USER, true);
@@ -95,7 +94,10 @@ export class LimitsService {
   /** Before a password is even hashed: refused while this account and address, or the account, waits out a backoff. */
   async beforeLogin(username: string, ip: string): Promise<void> {
     if (!this.on) return;
-    for (const [key, limit] of [[pairKey(username, ip), 'login_backoff'], [`account:${username}`, 'login_account']] as const) {
+    for (const [key, limit] of [
+      [pairKey(username, ip), 'login_backoff'],
+      [`account:${username}`, 'login_account'],
+    ] as const) {
       const v = await this.lockouts.peek(key);
       if (!v.allowed) this.refuse(limit, v, 'wrong passwords');
     }

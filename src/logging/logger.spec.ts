@@ -20,7 +20,7 @@ describe('JsonLogger', () => {
     expect(lines[1].requestId).toBeUndefined();
   });
 
-  it('takes Nest\'s context argument and errors with their stack', () => {
+  it("takes Nest's context argument and errors with their stack", () => {
     const { lines, logger } = capture();
     logger.log('mapped', 'RouterExplorer');
     logger.error(new Error('boom'));

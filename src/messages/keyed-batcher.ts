@@ -37,12 +37,15 @@ export class KeyedBatcher<T, R> {
         if (queue.length === 0) this.queues.delete(key);
         let results: Array<R | Error>;
         try {
-          results = await this.run(key, batch.map((w) => w.item));
+          results = await this.run(
+            key,
+            batch.map((w) => w.item),
+          );
         } catch (e) {
           for (const w of batch) w.reject(e);
           continue;
         }
-        batch.forEach((w, i) => (results[i] instanceof Error ? w.reject(results[i]) : w.resolve(results[i] as R)));
+        batch.forEach((w, i) => (results[i] instanceof Error ? w.reject(results[i]) : w.resolve(results[i])));
       }
     } finally {
       this.busy.delete(key);

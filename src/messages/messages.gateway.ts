@@ -14,10 +14,7 @@ export class MessagesGateway {
   constructor(private readonly messages: MessagesService) {}
 
   @SubscribeMessage('message:publish')
-  async publish(
-    @ConnectedSocket() socket: TypedSocket,
-    @MessageBody(new ZodPipe(publishEventSchema, 'payload')) p: z.infer<typeof publishEventSchema>,
-  ): Promise<Ack<{ message: MessageDto }>> {
+  async publish(@ConnectedSocket() socket: TypedSocket, @MessageBody(new ZodPipe(publishEventSchema, 'payload')) p: z.infer<typeof publishEventSchema>): Promise<Ack<{ message: MessageDto }>> {
     const { channelId, ...input } = p;
     const { message } = await this.messages.publish(channelId, input, socket.data.user);
     return { ok: true, message };

@@ -12,8 +12,7 @@ export interface MessageRow {
 }
 
 /** The select list that yields a MessageRow from `messages m` (or from a RETURNING clause without the alias). */
-export const messageColumns = (alias = 'm.') =>
-  `${alias}id, ${alias}channel_id, ${alias}seq::text AS seq, ${alias}author_id, ${alias}body, ${alias}client_msg_id, ${alias}created_at`;
+export const messageColumns = (alias = 'm.') => `${alias}id, ${alias}channel_id, ${alias}seq::text AS seq, ${alias}author_id, ${alias}body, ${alias}client_msg_id, ${alias}created_at`;
 
 export const toMessageDto = (r: MessageRow): MessageDto => ({
   id: r.id,

@@ -23,10 +23,13 @@ describe('commitBatch (group commit of one channel)', () => {
   });
 
   const channel = async (visibility: 'public' | 'private' = 'public') => {
-    const { id } = (await pool.query<{ id: string }>(
-      `INSERT INTO channels (id, name, visibility, owner_id) VALUES (gen_random_uuid(), $1, $2, $3) RETURNING id`,
-      [`c${Math.random().toString(36).slice(2, 10)}`, visibility, alice.id],
-    )).rows[0];
+    const { id } = (
+      await pool.query<{ id: string }>(`INSERT INTO channels (id, name, visibility, owner_id) VALUES (gen_random_uuid(), $1, $2, $3) RETURNING id`, [
+        `c${Math.random().toString(36).slice(2, 10)}`,
+        visibility,
+        alice.id,
+      ])
+    ).rows[0];
     await pool.query(`INSERT INTO memberships (channel_id, user_id, role) VALUES ($1, $2, 'owner')`, [id, alice.id]);
     return id;
   };
@@ -61,7 +64,11 @@ describe('commitBatch (group commit of one channel)', () => {
   it('a later request replaying a stored falsy body (null, with false, 0 and "" as controls) is a replay, not a conflict', async () => {
     const ch = await channel();
     const bodies = [null, false, 0, ''];
-    const first = await commitBatch(pool, ch, bodies.map((body, i) => ({ input: { body, clientMsgId: `falsy${i}` }, user: alice })));
+    const first = await commitBatch(
+      pool,
+      ch,
+      bodies.map((body, i) => ({ input: { body, clientMsgId: `falsy${i}` }, user: alice })),
+    );
     expect(first.map(code)).toEqual(['created 1', 'created 2', 'created 3', 'created 4']);
     // Each in a batch of its own, as a client retrying the request would.
     const again = await Promise.all(bodies.map((body, i) => commitBatch(pool, ch, [{ input: { body, clientMsgId: `falsy${i}` }, user: alice }])));
@@ -71,7 +78,10 @@ describe('commitBatch (group commit of one channel)', () => {
   });
 
   it('a channel that does not exist refuses the whole batch, storing nothing', async () => {
-    const out = await commitBatch(pool, '00000000-0000-4000-8000-000000000000', [{ input: { body: 1 }, user: alice }, { input: { body: 2 }, user: bob }]);
+    const out = await commitBatch(pool, '00000000-0000-4000-8000-000000000000', [
+      { input: { body: 1 }, user: alice },
+      { input: { body: 2 }, user: bob },
+    ]);
     expect(out.map(code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
   });
 
@@ -88,7 +98,15 @@ describe('commitBatch (group commit of one channel)', () => {
       }
     })();
     const write = (p: pg.Pool, who: typeof alice, tag: string) =>
-      Promise.all(Array.from({ length: 20 }, (_, b) => commitBatch(p, ch, Array.from({ length: 1 + (b % 7) }, (_, i) => ({ input: { body: `${tag}${b}.${i}`, clientMsgId: `${tag}${b}.${i}` }, user: who })))));
+      Promise.all(
+        Array.from({ length: 20 }, (_, b) =>
+          commitBatch(
+            p,
+            ch,
+            Array.from({ length: 1 + (b % 7) }, (_, i) => ({ input: { body: `${tag}${b}.${i}`, clientMsgId: `${tag}${b}.${i}` }, user: who })),
+          ),
+        ),
+      );
     const results = (await Promise.all([write(pool, alice, 'a'), write(other, bob, 'b')])).flat(2);
     stop = true;
     await reader;

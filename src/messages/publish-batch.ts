@@ -40,10 +40,7 @@ export async function commitBatch(pool: pg.Pool, channelId: string, batch: Publi
 }
 
 async function decideAndWrite(client: pg.PoolClient, channelId: string, batch: Publish[]): Promise<Array<Published | Error>> {
-  const locked = await client.query<{ last_seq: string; visibility: string }>(
-    'SELECT last_seq::text AS last_seq, visibility::text AS visibility FROM channels WHERE id = $1 FOR UPDATE',
-    [channelId],
-  );
+  const locked = await client.query<{ last_seq: string; visibility: string }>('SELECT last_seq::text AS last_seq, visibility::text AS visibility FROM channels WHERE id = $1 FOR UPDATE', [channelId]);
   if (locked.rowCount === 0) return batch.map(() => notFound('channel'));
   const authors = [...new Set(batch.map((p) => p.user.id))];
   let allowed: Set<string> | undefined;

@@ -130,7 +130,7 @@ export class MetricsService {
   /** Stored (the message's createdAt, Postgres' clock) to emitted to this replica's sockets. */
   readonly deliveryLag = new Histogram({
     name: 'crosswire_delivery_lag_seconds',
-    help: 'Time from a message being stored (createdAt) to its emission to this replica\'s attached sockets, by path',
+    help: "Time from a message being stored (createdAt) to its emission to this replica's attached sockets, by path",
     labelNames: ['path'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],

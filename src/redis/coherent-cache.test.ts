@@ -50,7 +50,10 @@ describe('CoherentCache across replicas (real Redis)', () => {
   });
 
   it('forgets a group once all its entries expired, with no further access; a group not yet expired stays', async () => {
-    const db = new Map([['a', '1'], ['b', '2']]);
+    const db = new Map([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
     const short = await replica(db, 300);
     const long = await replica(db);
     await short.read('a');

@@ -28,7 +28,11 @@ export class CoherentCache<V> {
     private readonly maxGroups = 10_000,
     private readonly maxPerGroup = 10_000,
   ) {
-    bus.on(kind, (group) => this.drop(group), () => this.clear());
+    bus.on(
+      kind,
+      (group) => this.drop(group),
+      () => this.clear(),
+    );
     this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(ttlMs, 1_000)).unref();
   }
 

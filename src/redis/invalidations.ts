@@ -52,7 +52,10 @@ export class Invalidations implements OnModuleInit {
     for (const l of this.listeners.get(kind) ?? []) l(group);
     if (!this.redis) return Promise.resolve();
     // A lost message is bounded by the caches' TTL; while Redis is down nothing is cached.
-    const sent = this.redis.pub.publish(CHANNEL, `${kind}|${group}`).then(() => undefined, () => undefined);
+    const sent = this.redis.pub.publish(CHANNEL, `${kind}|${group}`).then(
+      () => undefined,
+      () => undefined,
+    );
     return withTimeout(sent, PUBLISH_WAIT_MS, undefined);
   }
 }

@@ -24,7 +24,7 @@ describe('npm run bench -- --quick (smallest scenario)', () => {
     if (code !== 0) throw new Error(`bench exited ${code}:\n${log.slice(-4000)}`);
     const files = readdirSync(out).filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(1);
-    const results = JSON.parse(readFileSync(join(out, files[0]!), 'utf8'));
+    const results = JSON.parse(readFileSync(join(out, files[0]), 'utf8'));
     expect(missingFields(results)).toEqual([]);
     expect(results.mode).toBe('quick');
     expect(Object.keys(results.scenarios)).toEqual(['read']);

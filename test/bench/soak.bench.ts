@@ -29,14 +29,22 @@ describe('npm run soak -- --minutes 3', () => {
     const files = readdirSync(out);
     const json = files.find((f) => f.endsWith('.json'));
     expect(files.some((f) => f.endsWith('.svg'))).toBe(true);
-    const svg = readFileSync(join(out, files.find((f) => f.endsWith('.svg'))!), 'utf8');
+    const svg = readFileSync(
+      join(
+        out,
+        files.find((f) => f.endsWith('.svg'))!,
+      ),
+      'utf8',
+    );
     expect(svg).toContain('<svg');
     const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as SoakResults;
-    console.log(`soak: ${JSON.stringify({ slopes: r.slopes, counters: { ...r.counters, violations: r.counters.violations.length }, restarts: r.restarts, lagP99: r.deliveryLag.map((l) => l.p99Ms) })}`);
+    console.log(
+      `soak: ${JSON.stringify({ slopes: r.slopes, counters: { ...r.counters, violations: r.counters.violations.length }, restarts: r.restarts, lagP99: r.deliveryLag.map((l) => l.p99Ms) })}`,
+    );
 
     expect(r.measured).toEqual(['hub1', 'hub2']);
     for (const name of r.measured) {
-      const s = r.slopes[name]!;
+      const s = r.slopes[name];
       // 60 s warm-up, then a sample every 10 s until 180 s.
       expect(s.samples).toBeGreaterThanOrEqual(12);
       expect(s.heapAfterGcBytesPerMin).not.toBeNull();

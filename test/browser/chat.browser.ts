@@ -103,7 +103,10 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
     await say(alice, 1);
     // Typing is shown on the other page while bob types, then his message.
     await bob.byTestId('composer').pressSequentially(LINES.bob[1]);
-    await alice.byTestId('typing').filter({ hasText: `${bob.username} is typing` }).waitFor();
+    await alice
+      .byTestId('typing')
+      .filter({ hasText: `${bob.username} is typing` })
+      .waitFor();
     await bob.byTestId('send').click();
     await bob.waitForText(LINES.bob[1]);
     sent.push(LINES.bob[1]);
@@ -133,7 +136,10 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
     await alice.sendNoWait(LINES.alice[2]);
     sent.push(LINES.alice[2]);
     const bobTalks = say(bob, 3).then(() => say(bob, 4));
-    await alice.byTestId('banner').filter({ hasText: /reconnected to r\d, \d+ missed messages? fetched/ }).waitFor({ timeout: 30_000 });
+    await alice
+      .byTestId('banner')
+      .filter({ hasText: /reconnected to r\d, \d+ missed messages? fetched/ })
+      .waitFor({ timeout: 30_000 });
     await bobTalks;
     const now = await alice.replicaId();
     expect(now).not.toBe(killed);
@@ -212,4 +218,3 @@ describe('the chat page and the cluster view in Chromium, through HAProxy in fro
     await bob.page.locator('#channels-error').filter({ hasText: 'you already have a channel with that name' }).waitFor();
   });
 });
-

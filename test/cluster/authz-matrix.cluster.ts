@@ -95,7 +95,11 @@ describe('authorization matrix on two replicas: rights changed on A, checked on 
       const unknown = randomUUID();
       const strangers = { other: cast.other, stranger: cast.guest };
       const channelRoutes = Object.keys(MATRIX).filter((k) => k.includes('{id}'));
-      const bodies: Record<string, unknown> = { 'PATCH /api/channels/{id}': { name: 'leak-probe' }, 'POST /api/channels/{id}/members': { username: cast.guest.username }, 'POST /api/channels/{id}/messages': { body: 'probe' } };
+      const bodies: Record<string, unknown> = {
+        'PATCH /api/channels/{id}': { name: 'leak-probe' },
+        'POST /api/channels/{id}/members': { username: cast.guest.username },
+        'POST /api/channels/{id}/messages': { body: 'probe' },
+      };
       for (const [who, user] of Object.entries(strangers)) {
         const asked = async (channelId: string) => {
           const answers: Record<string, unknown> = {};

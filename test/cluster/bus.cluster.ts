@@ -29,7 +29,7 @@ describe('the bus carries a channel only to replicas with subscribers of it', ()
     return Number(reply[1]);
   };
 
-  it('a replica subscribes to a channel\'s topic with its first local subscriber and leaves it with its last', async () => {
+  it("a replica subscribes to a channel's topic with its first local subscriber and leaves it with its last", async () => {
     const [r1, r2] = cluster.replicas;
     const user = await registerUser(api(r1.url), 'bus');
     const channelId = (await api(r1.url)('POST', '/api/channels', { name: `bus-${Date.now()}` }, user.token)).body.id;
@@ -69,7 +69,7 @@ describe('the bus carries a channel only to replicas with subscribers of it', ()
     expect(s.received.map((m) => m.body)).toEqual(['only']);
   });
 
-  it('typing reaches a subscriber on another replica through the channel\'s topic, not the sender\'s own sockets', async () => {
+  it("typing reaches a subscriber on another replica through the channel's topic, not the sender's own sockets", async () => {
     const [r1, r2] = cluster.replicas;
     const alice = await registerUser(api(r1.url), 'ta');
     const bob = await registerUser(api(r1.url), 'tb');

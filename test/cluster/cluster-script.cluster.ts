@@ -196,7 +196,10 @@ describe('npm run cluster (scripts/cluster.ts)', () => {
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as ClusterState;
     expect(Object.keys(state).sort()).toEqual(['lb', 'postgres', 'redis', 'replicas']);
     expect(state.lb).toEqual({ url: lbUrl });
-    expect(state.replicas.map((r) => Object.keys(r).sort())).toEqual([['id', 'pid', 'url'], ['id', 'pid', 'url']]);
+    expect(state.replicas.map((r) => Object.keys(r).sort())).toEqual([
+      ['id', 'pid', 'url'],
+      ['id', 'pid', 'url'],
+    ]);
     expect(state.replicas.map(({ id, url }) => ({ id, url }))).toEqual([
       { id: 'hub1', url: `http://127.0.0.1:${basePort}` },
       { id: 'hub2', url: `http://127.0.0.1:${basePort + 1}` },
@@ -204,7 +207,7 @@ describe('npm run cluster (scripts/cluster.ts)', () => {
     expect(Object.keys(state.redis).sort()).toEqual(['pid', 'url']);
     expect(state.redis.url).toBe(`redis://127.0.0.1:${redisPort}`);
     expect(state.postgres).toEqual({ url: db.url });
-    const pids = (JSON.parse(readFileSync(path.join(dir, 'pids.json'), 'utf8')).children as Array<{ name: string; pid: number }>);
+    const pids = JSON.parse(readFileSync(path.join(dir, 'pids.json'), 'utf8')).children as Array<{ name: string; pid: number }>;
     expect(pids.map((p) => p.name).sort()).toEqual(['haproxy', 'hub1', 'hub2', 'redis']);
     const allPids = [...new Set([...state.replicas.map((r) => r.pid), state.redis.pid, ...pids.map((p) => p.pid)])];
     expect(allPids.every(isAlive)).toBe(true);

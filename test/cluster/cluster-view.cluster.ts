@@ -23,7 +23,11 @@ describe('the cluster view’s API across replicas', () => {
   it('any replica shows every replica with its open sockets; a SIGKILLed one is gone within seconds', async () => {
     const [r1, r2, r3] = cluster.replicas;
     const user = await registerUser(api(r1.url), 'cv');
-    for (const [r, n] of [[r1, 1], [r2, 2], [r3, 3]] as const) {
+    for (const [r, n] of [
+      [r1, 1],
+      [r2, 2],
+      [r3, 3],
+    ] as const) {
       for (let i = 0; i < n; i++) sockets.push((await connectSession(r.url, user.token)).socket);
     }
     // A replica's own line is read live, the others' from their last report (every second): wait on two views.
@@ -34,7 +38,11 @@ describe('the cluster view’s API across replicas', () => {
     await until('every replica to report its sockets', async () => (await counted(r2.url)) && counted(r1.url));
     const v = await view(r1.url);
     expect(v).toMatchObject({ servedBy: 'r1', redis: 'ok', postgres: 'ok' });
-    expect(v.replicas.map((r: any) => [r.id, r.status])).toEqual([['r1', 'ok'], ['r2', 'ok'], ['r3', 'ok']]);
+    expect(v.replicas.map((r: any) => [r.id, r.status])).toEqual([
+      ['r1', 'ok'],
+      ['r2', 'ok'],
+      ['r3', 'ok'],
+    ]);
     for (const r of v.replicas) expect(r.ageMs).toBeLessThan(5_000);
 
     await r3.kill('SIGKILL');

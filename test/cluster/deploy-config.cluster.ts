@@ -38,8 +38,12 @@ function composeConfig(env: Record<string, string> = {}): any {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const composePath = execFileSync('sh', ['-c', 'command -v docker-compose']).toString().trim();
-  const python = readFileSync(composePath, 'utf8').split('\n')[0]!.replace(/^#!\s*/, '').trim().split(/\s+/);
-  const json = execFileSync(python[0]!, [...python.slice(1), '-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+  const python = readFileSync(composePath, 'utf8')
+    .split('\n')[0]
+    .replace(/^#!\s*/, '')
+    .trim()
+    .split(/\s+/);
+  const json = execFileSync(python[0], [...python.slice(1), '-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
     input: yaml,
   });
   return JSON.parse(json.toString());
@@ -61,7 +65,9 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
   beforeAll(() => {
     compose = composeConfig();
     services = compose.services;
-    hubNames = Object.keys(services).filter((n) => isHub(services[n])).sort();
+    hubNames = Object.keys(services)
+      .filter((n) => isHub(services[n]))
+      .sort();
     haproxyCfg = readFileSync(COMPOSE_CONFIG_FILE, 'utf8');
   });
 
@@ -77,7 +83,14 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
   });
 
   it('no deployment names a fault switch or the harness marker, so none can turn one on (the hub refuses FAULTS without CROSSWIRE_HARNESS)', () => {
-    const files = [COMPOSE_FILE, path.join(projectRoot, 'Dockerfile'), path.join(projectRoot, 'deploy/haproxy/haproxy.cfg.tmpl'), COMPOSE_CONFIG_FILE, path.join(projectRoot, 'scripts/cluster.ts'), path.join(projectRoot, 'scripts/cluster-config.ts')];
+    const files = [
+      COMPOSE_FILE,
+      path.join(projectRoot, 'Dockerfile'),
+      path.join(projectRoot, 'deploy/haproxy/haproxy.cfg.tmpl'),
+      COMPOSE_CONFIG_FILE,
+      path.join(projectRoot, 'scripts/cluster.ts'),
+      path.join(projectRoot, 'scripts/cluster-config.ts'),
+    ];
     const naming = files.filter((f) => /\bFAULTS\b|CROSSWIRE_HARNESS/.test(readFileSync(f, 'utf8')));
     expect(naming).toEqual([]);
     for (const name of hubNames) expect(Object.keys(services[name].environment)).not.toEqual(expect.arrayContaining(['FAULTS']));
@@ -85,12 +98,27 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
 
   it('the hubs get the environment keys the cluster script gives its replicas (plus JWT_SECRET, see below)', () => {
     const fromScript = Object.keys(
-      replicaEnv({ id: 'hub1', host: '127.0.0.1', port: 3001, databaseUrl: 'postgresql://x', redisUrl: 'redis://x', jwtSecretFile: '/x', adminTokenFile: '/y', trustedProxies: 'x', drainNoticeMs: 1, drainMs: 1 }),
+      replicaEnv({
+        id: 'hub1',
+        host: '127.0.0.1',
+        port: 3001,
+        databaseUrl: 'postgresql://x',
+        redisUrl: 'redis://x',
+        jwtSecretFile: '/x',
+        adminTokenFile: '/y',
+        trustedProxies: 'x',
+        drainNoticeMs: 1,
+        drainMs: 1,
+      }),
     ).sort();
     expect(fromScript).toEqual([...REPLICA_ENV_KEYS].sort());
     for (const name of hubNames) {
       const env = services[name].environment;
-      expect(Object.keys(env).filter((k) => k !== 'JWT_SECRET').sort()).toEqual(fromScript);
+      expect(
+        Object.keys(env)
+          .filter((k) => k !== 'JWT_SECRET')
+          .sort(),
+      ).toEqual(fromScript);
       expect(env.JWT_SECRET).toBe(''); // ${JWT_SECRET:-}: unset here
       expect(env.REPLICA_ID).toBe(name);
       expect(Number(env.PORT)).toBe(COMPOSE_HUB_PORT);
@@ -99,7 +127,7 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
       expect(new URL(env.REDIS_URL).hostname).toBe('redis');
       expect(new URL(env.DATABASE_URL).hostname).toBe('postgres');
       // Every replica has the same everything but its REPLICA_ID.
-      expect({ ...env, REPLICA_ID: '' }).toEqual({ ...services[hubNames[0]!].environment, REPLICA_ID: '' });
+      expect({ ...env, REPLICA_ID: '' }).toEqual({ ...services[hubNames[0]].environment, REPLICA_ID: '' });
     }
   });
 
@@ -190,12 +218,15 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
     }
   });
 
-  it('the committed deploy/haproxy/haproxy.compose.cfg is the generator\'s output (else: npm run haproxy:config)', () => {
+  it("the committed deploy/haproxy/haproxy.compose.cfg is the generator's output (else: npm run haproxy:config)", () => {
     expect(haproxyCfg).toBe(renderComposeConfig());
   });
 
   it('the HAProxy config: /readyz and /healthz backends, fallback, stickiness, redispatch, timeouts, maxconn', () => {
-    const lines = haproxyCfg.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+    const lines = haproxyCfg
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim())
+      .filter(Boolean);
     const section = (head: string) => {
       const start = lines.indexOf(head);
       expect(start).toBeGreaterThanOrEqual(0);
@@ -207,7 +238,10 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
     expect(frontend).toContain('use_backend ready if { nbsrv(ready) gt 0 }');
     expect(frontend).toContain('default_backend alive');
     const servers = COMPOSE_REPLICAS.map((n) => `server ${n} ${n}:${COMPOSE_HUB_PORT} check cookie ${n}`);
-    for (const [backend, check] of [['ready', HEALTH_PATHS.ready], ['alive', HEALTH_PATHS.alive]] as const) {
+    for (const [backend, check] of [
+      ['ready', HEALTH_PATHS.ready],
+      ['alive', HEALTH_PATHS.alive],
+    ] as const) {
       const b = section(`backend ${backend}`);
       expect(b).toContain(`option httpchk GET ${check}`);
       expect(b).toContain('cookie SRV insert indirect nocache');
@@ -217,15 +251,27 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
     expect(HEALTH_PATHS.ready).toBe('/readyz');
     const defaults = section('defaults');
     for (const opt of ['option redispatch', 'option forwardfor', 'mode http']) expect(defaults).toContain(opt);
-    const timeout = (name: string) => seconds(defaults.find((l) => l.startsWith(`timeout ${name} `))!.split(/\s+/)[2]!);
+    const timeout = (name: string) => seconds(defaults.find((l) => l.startsWith(`timeout ${name} `))!.split(/\s+/)[2]);
     expect(timeout('tunnel')).toBeGreaterThanOrEqual(3600);
     // Socket.IO: ping interval 25 s + ping timeout 20 s.
     expect(timeout('client')).toBeGreaterThan(45);
     expect(timeout('server')).toBeGreaterThan(45);
-    const maxconn = Number(section('global').find((l) => l.startsWith('maxconn'))!.split(/\s+/)[1]);
+    const maxconn = Number(
+      section('global')
+        .find((l) => l.startsWith('maxconn'))!
+        .split(/\s+/)[1],
+    );
     expect(maxconn).toBeLessThanOrEqual(MAX_MAXCONN);
     expect(() => renderHaproxyConfig({ bindPort: 1, servers: [{ name: 'a', host: 'h', port: 1 }], maxconn: 20_000 })).toThrow(/maxconn/);
-    expect(() => renderHaproxyConfig({ bindPort: 1, servers: [{ name: 'a', host: 'h', port: 1 }, { name: 'a', host: 'h', port: 2 }] })).toThrow(/twice/);
+    expect(() =>
+      renderHaproxyConfig({
+        bindPort: 1,
+        servers: [
+          { name: 'a', host: 'h', port: 1 },
+          { name: 'a', host: 'h', port: 2 },
+        ],
+      }),
+    ).toThrow(/twice/);
   });
 
   it('haproxy -c accepts the compose config and a cluster rendering', () => {

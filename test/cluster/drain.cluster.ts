@@ -13,7 +13,6 @@ const GRACE_MS = 1_500;
 const LEASE_TTL_MS = 30_000;
 const REAPER_TICK_MS = 1_000; // min(1 s, TTL / 4)
 
-
 describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT at once, a second signal ignored', () => {
   let cluster: Cluster;
   const sockets: ClientSocket[] = [];
@@ -42,7 +41,7 @@ describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT
     return r;
   };
 
-  it('SIGTERM disconnects the replica\'s sockets in paced batches spread over about DRAIN_MS, not all at once, then exits 0', async () => {
+  it("SIGTERM disconnects the replica's sockets in paced batches spread over about DRAIN_MS, not all at once, then exits 0", async () => {
     const [r1, r2] = cluster.replicas;
     const user = await registerUser(api(r1.url), 'batch');
     const SOCKETS = 20;
@@ -51,11 +50,15 @@ describe('shutdown with REDIS_URL: paced SIGTERM drain, presence goodbye, SIGINT
     const closed: Array<Promise<void>> = [];
     for (let i = 0; i < SOCKETS; i++) {
       const s = await open(r2, user.token);
-      closed.push(new Promise((resolve) => s.once('disconnect', (reason) => {
-        closedAt.push(Date.now());
-        reasons.push(reason);
-        resolve();
-      })));
+      closed.push(
+        new Promise((resolve) =>
+          s.once('disconnect', (reason) => {
+            closedAt.push(Date.now());
+            reasons.push(reason);
+            resolve();
+          }),
+        ),
+      );
     }
 
     const exit = r2.kill('SIGTERM');

@@ -24,7 +24,7 @@ describe('three replicas on one Redis: cross-replica fan-out', () => {
     for (const got of await Promise.all(viaSocket)) expect(got).toEqual(ack.message);
   });
 
-  it('typing and presence travel between replicas too; typing never reaches the typist\'s own socket on another replica', async () => {
+  it("typing and presence travel between replicas too; typing never reaches the typist's own socket on another replica", async () => {
     const [a, b, c] = ctx.cluster.replicas;
     const alice = await registerUser(api(a.url), 'ta');
     const bob = await registerUser(api(a.url), 'tb');

@@ -19,7 +19,7 @@ describe('the fault run: a replica and Redis killed under load, clients through 
   const ctx = clusterBehindLbForFile(3);
   const { lb, closers } = ctx;
 
-  it('per connection 0 lost, 0 out of order, 0 gaps, 0 duplicates; the dead replica\'s users are announced left on every surviving replica, once', async () => {
+  it("per connection 0 lost, 0 out of order, 0 gaps, 0 duplicates; the dead replica's users are announced left on every surviving replica, once", async () => {
     const call = api(lb.url);
     const owner = await registerUser(call, 'fr');
     const channelId = (await call('POST', '/api/channels', { name: `fault-run-${Date.now()}` }, owner.token)).body.id;
@@ -42,7 +42,11 @@ describe('the fault run: a replica and Redis killed under load, clients through 
     }
     const victim = ctx.cluster.replicas[1];
     expect(new Set(subs.map((s) => s.replicas[0])).size).toBe(3);
-    await until('every subscriber to see the ghosts joined', () => subs.every((s) => ghosts.every((g) => s.presence.some((p) => p.kind === 'joined' && p.userId === g.user.id) || s.connections[0].replica === g.replica)), 20_000);
+    await until(
+      'every subscriber to see the ghosts joined',
+      () => subs.every((s) => ghosts.every((g) => s.presence.some((p) => p.kind === 'joined' && p.userId === g.user.id) || s.connections[0].replica === g.replica)),
+      20_000,
+    );
 
     let redisBack: Promise<void> | undefined;
     await publishMany({

@@ -73,17 +73,26 @@ describe('Postgres pool exhausted on one replica of three', () => {
     const publish = (k: number, attempt: number): Promise<Answer> => {
       const sent = Date.now();
       return api(hot.url)('POST', `/api/channels/${channels[k]}/messages`, { body: { k }, clientMsgId: `pool-${k}` }, user.token).then((r) => ({
-        k, status: r.status, retryAfter: r.headers.get('retry-after'), ms: Date.now() - sent, at: Date.now(), body: attempt >= 0 ? r.body : undefined,
+        k,
+        status: r.status,
+        retryAfter: r.headers.get('retry-after'),
+        ms: Date.now() - sent,
+        at: Date.now(),
+        body: attempt >= 0 ? r.body : undefined,
       }));
     };
     const first = channels.map((_, k) => publish(k, 0));
-    await until('every pooled connection waiting on the lock', async () => {
-      const { rows } = await observer.query(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1",
-        [(locker as any).processID],
-      );
-      return rows[0].n === POOL;
-    }, 15_000, 50);
+    await until(
+      'every pooled connection waiting on the lock',
+      async () => {
+        const { rows } = await observer.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1", [
+          (locker as any).processID,
+        ]);
+        return rows[0].n === POOL;
+      },
+      15_000,
+      50,
+    );
     const exhaustedAt = Date.now();
 
     // While exhausted: a socket publish on the hot replica waits in its channel's queue behind the held batch;
@@ -104,7 +113,8 @@ describe('Postgres pool exhausted on one replica of three', () => {
     }
     const ready = await fetch(`${hot.url}/readyz`);
     expect({ status: ready.status, body: await ready.json() }).toEqual({
-      status: 200, body: { status: 'degraded', checks: { postgres: 'busy', redis: 'ok', fanout: 'ok', draining: false } },
+      status: 200,
+      body: { status: 'degraded', checks: { postgres: 'busy', redis: 'ok', fanout: 'ok', draining: false } },
     });
     await new Promise((r) => setTimeout(r, exhaustedAt + HOLD_MS - Date.now()));
     const releasedAt = Date.now();
@@ -138,9 +148,7 @@ describe('Postgres pool exhausted on one replica of three', () => {
     expect(hot.log).not.toMatch(/unhandled rejection|"status":500/i);
     for (const [k, id] of channels.entries()) {
       const stored = await storedMessages(replicas[2].url, user.token, id);
-      const acked: PublishedRecord[] = [...stored201, ...retried]
-        .filter((a) => a.k === k)
-        .map((a) => ({ i: k, seq: a.body.seq, id: a.body.id, statuses: [a.status], sentAt: 0, ackedAt: a.at }));
+      const acked: PublishedRecord[] = [...stored201, ...retried].filter((a) => a.k === k).map((a) => ({ i: k, seq: a.body.seq, id: a.body.id, statuses: [a.status], sentAt: 0, ackedAt: a.at }));
       if (k === 0) acked.push({ i: -1, seq: ack.message.seq, id: ack.message.id, statuses: [201], sentAt: 0, ackedAt: 0 });
       expect(stored).toHaveLength(k === 0 ? 2 : 1);
       await Promise.all(subsOf[k].map((s) => s.waitFor(stored.length, 10_000)));

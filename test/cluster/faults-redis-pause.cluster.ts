@@ -36,7 +36,7 @@ describe('Redis paused (SIGSTOP) for 20 s under a stream, 3 replicas', () => {
     await cluster?.stop();
   });
 
-  it('publishes stay 201, /readyz stays 200 (degraded while paused), subscribers get other replicas\' messages within the tick bound, and after SIGCONT every acknowledged message is held once, in order, by every subscriber', async () => {
+  it("publishes stay 201, /readyz stays 200 (degraded while paused), subscribers get other replicas' messages within the tick bound, and after SIGCONT every acknowledged message is held once, in order, by every subscriber", async () => {
     cluster = await startCluster(3);
     replicas = cluster.replicas;
     const call = api(replicas[0].url);
@@ -62,7 +62,7 @@ describe('Redis paused (SIGSTOP) for 20 s under a stream, 3 replicas', () => {
       while (sampling) {
         for (const r of replicas) {
           const res = await fetch(`${r.url}/readyz`, { signal: AbortSignal.timeout(2_000) })
-            .then(async (x) => ({ status: x.status, state: ((await x.json()) as any).status }))
+            .then(async (x) => ({ status: x.status, state: ((await x.json())).status }))
             .catch(() => ({ status: 0, state: 'no answer' }));
           samples.push({ replica: r.id, at: Date.now(), ...res });
         }
@@ -117,9 +117,7 @@ describe('Redis paused (SIGSTOP) for 20 s under a stream, 3 replicas', () => {
 
     // What subscribers saw while paused: every message, other replicas' included (read from Postgres
     // by the hold-back or the tick, since Redis carries nothing), within the tick bound.
-    const lags = subs.flatMap((s) =>
-      during.filter((p) => p.ackedAt <= resumedAt - TICK_BOUND_MS).map((p) => (s.arrivedAt.get(p.seq) ?? Infinity) - p.ackedAt),
-    );
+    const lags = subs.flatMap((s) => during.filter((p) => p.ackedAt <= resumedAt - TICK_BOUND_MS).map((p) => (s.arrivedAt.get(p.seq) ?? Infinity) - p.ackedAt));
     const lag = spread(lags);
     expect(lag.max).toBeLessThan(TICK_BOUND_MS);
     const publishMs = spread(during.map((p) => p.ackedAt - p.sentAt));

@@ -119,10 +119,14 @@ describe("behind HAProxy: the LB's own sign-in limit (CONTRACT §9)", () => {
   const TRIES = 100;
 
   it(`past ${SIGN_IN_EDGE.requests} sign-ins from one address in ${SIGN_IN_EDGE.windowMs / 1000} s, HAProxy answers 429 in the error shape itself and no replica sees them; other requests pass`, async () => {
-    const replica = edge.cluster.replicas[0]!;
+    const replica = edge.cluster.replicas[0];
     // A malformed body: the replicas answer 400 at once, with no password work; the LB counts the tries alike.
     const attempt = () =>
-      fetch(`${edge.lb.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.text() }));
+      fetch(`${edge.lb.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }).then(async (r) => ({
+        status: r.status,
+        headers: r.headers,
+        body: await r.text(),
+      }));
     const answers = [];
     for (let i = 0; i < TRIES; i++) answers.push(await attempt());
     const byReplica = answers.filter((a) => a.headers.get('x-replica-id'));
@@ -134,7 +138,13 @@ describe("behind HAProxy: the LB's own sign-in limit (CONTRACT §9)", () => {
     for (const a of byReplica) expect(a.status).toBe(400);
     for (const a of byLb) {
       expect(a.status).toBe(429);
-      expect(JSON.parse(a.body)).toEqual({ statusCode: 429, error: 'Too Many Requests', code: 'RATE_LIMITED', message: 'too many sign-in attempts from this address; try again in 10 s', retryAfterMs: SIGN_IN_EDGE.windowMs });
+      expect(JSON.parse(a.body)).toEqual({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        code: 'RATE_LIMITED',
+        message: 'too many sign-in attempts from this address; try again in 10 s',
+        retryAfterMs: SIGN_IN_EDGE.windowMs,
+      });
       expect(a.headers.get('retry-after')).toBe(String(SIGN_IN_EDGE.windowMs / 1000));
       expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(a.headers.get('content-type')).toBe('application/json; charset=utf-8');

@@ -31,7 +31,7 @@ async function deliveryLatencies(from: ClientSocket, to: ClientSocket, channelId
   return out;
 }
 
-const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.99) - 1]!;
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length * 0.99) - 1];
 
 describe('a flood of wrong-password logins does not starve message delivery', () => {
   // The limits are off here (FAST_ENV): what is under test is the bound on password hashing alone
@@ -40,7 +40,7 @@ describe('a flood of wrong-password logins does not starve message delivery', ()
   const ctx = clusterForFile(1);
 
   it(`with ${FLOODERS} concurrent wrong logins, delivery p99 stays within 5x its quiet value + 50 ms, and the flood gets only 401 or 503`, async () => {
-    const url = ctx.cluster.replicas[0]!.url;
+    const url = ctx.cluster.replicas[0].url;
     const call = api(url);
     const [alice, bob] = [await registerUser(call, 'flood'), await registerUser(call, 'flood')];
     const channelId = (await call('POST', '/api/channels', { name: `flood-${Date.now()}` }, alice.token)).body.id;
@@ -90,7 +90,11 @@ describe('refused sign-ins from one address (limits on): Redis is asked until th
     // rate-limiter-flexible's key: what Redis has counted for this address in the current window.
     const countedInRedis = async () => Number(await redis.get(`crosswire:rl:auth-ip:${ip}`));
     const attempt = (r: Replica) =>
-      fetch(`${r.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ username: 'nobody', password: 'wrong-password' }) }).then(async (res) => ({
+      fetch(`${r.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ username: 'nobody', password: 'wrong-password' }),
+      }).then(async (res) => ({
         status: res.status,
         headers: res.headers,
         body: await res.json(),
@@ -98,7 +102,7 @@ describe('refused sign-ins from one address (limits on): Redis is asked until th
     const refusedBy = async (r: Replica) =>
       Object.fromEntries(await Promise.all(['redis', 'local', 'memory'].map(async (store) => [store, await metricValue(r.url, 'crosswire_rate_limited_total', { limit: 'auth_ip', store })])));
     try {
-      for (let i = 0; i < 4; i++) expect((await attempt([r1, r2][i % 2]!)).status).toBe(401);
+      for (let i = 0; i < 4; i++) expect((await attempt([r1, r2][i % 2])).status).toBe(401);
       expect(await countedInRedis()).toBe(4);
       expect((await attempt(r1)).status).toBe(429); // r1's first refusal: decided in Redis
       expect(await countedInRedis()).toBe(5);
@@ -107,7 +111,13 @@ describe('refused sign-ins from one address (limits on): Redis is asked until th
       for (let i = 0; i < REFUSALS; i += 20) answers.push(...(await Promise.all(Array.from({ length: 20 }, () => attempt(r1)))));
       for (const a of answers) {
         expect(a.status).toBe(429);
-        expect(a.body).toEqual({ statusCode: 429, error: 'Too Many Requests', code: 'RATE_LIMITED', message: expect.stringMatching(/^too many sign-in attempts from this address; try again in \d+ s$/), retryAfterMs: expect.any(Number) });
+        expect(a.body).toEqual({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          code: 'RATE_LIMITED',
+          message: expect.stringMatching(/^too many sign-in attempts from this address; try again in \d+ s$/),
+          retryAfterMs: expect.any(Number),
+        });
         expect(Number(a.headers.get('retry-after'))).toBe(Math.ceil(a.body.retryAfterMs / 1000));
         expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
         expect(a.headers.get('x-replica-id')).toBe('r1');

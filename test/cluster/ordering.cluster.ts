@@ -131,7 +131,11 @@ describe('each connection gets each message exactly once, in seq order, with no 
     await Promise.all(watchers.map((w) => w.waitFor(3, 10_000)));
     for (const w of watchers) {
       expect(w.violations).toEqual([]);
-      expect(w.received.map((m) => [m.seq, m.body])).toEqual([[1, 'first'], [2, 'orphan'], [3, 'third']]);
+      expect(w.received.map((m) => [m.seq, m.body])).toEqual([
+        [1, 'first'],
+        [2, 'orphan'],
+        [3, 'third'],
+      ]);
       expect(w.reconnects).toBe(0);
     }
     expect(await metricValue(r1.url, 'crosswire_delivery_holdbacks_total')).toBeGreaterThan(holdbacksBefore);

@@ -60,10 +60,14 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
     const failedTicks = replicas.map((r) => r.logged<{ component: string }>('background failure').filter((l) => l.component === 'reconcile').length);
     await pg.stop();
 
-    await until('every replica reports 503 unready with postgres down', async () => {
-      const all = await Promise.all(replicas.map((r) => readyz(r.url)));
-      return all.every((x) => x.status === 503 && x.body.status === 'unready' && x.body.checks.postgres === 'down');
-    }, 15_000);
+    await until(
+      'every replica reports 503 unready with postgres down',
+      async () => {
+        const all = await Promise.all(replicas.map((r) => readyz(r.url)));
+        return all.every((x) => x.status === 503 && x.body.status === 'unready' && x.body.checks.postgres === 'down');
+      },
+      15_000,
+    );
 
     for (const [i, r] of replicas.entries()) {
       const call = api(r.url);
@@ -78,7 +82,10 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
 
       const me = await call('GET', '/api/me', undefined, token);
       expect({ replica: r.id, status: me.status, body: me.body, retryAfter: me.headers.get('retry-after') }).toEqual({
-        replica: r.id, status: 503, body: UNAVAILABLE_BODY, retryAfter: '1',
+        replica: r.id,
+        status: 503,
+        body: UNAVAILABLE_BODY,
+        retryAfter: '1',
       });
       const post = await call('POST', `/api/channels/${channelId}/messages`, { body: `lost on ${r.id}`, clientMsgId: `pg-rest-${r.id}` }, token);
       expect({ replica: r.id, status: post.status, body: post.body }).toEqual({ replica: r.id, status: 503, body: UNAVAILABLE_BODY });
@@ -93,13 +100,22 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
 
     // Several reconciliation ticks fail against the stopped database (the
     // sockets are subscribed, so every tick queries it) and nobody dies of it.
-    await until('three failed reconciliation ticks on every replica', () => replicas.every((r, i) => r.logged<{ component: string }>('background failure').filter((l) => l.component === 'reconcile').length >= failedTicks[i] + 3), 15_000);
+    await until(
+      'three failed reconciliation ticks on every replica',
+      () => replicas.every((r, i) => r.logged<{ component: string }>('background failure').filter((l) => l.component === 'reconcile').length >= failedTicks[i] + 3),
+      15_000,
+    );
     for (const [i, r] of replicas.entries()) {
       expect({ replica: r.id, alive: r.alive, connected: sockets[i].connected, disconnects: disconnects[i] }).toEqual({
-        replica: r.id, alive: true, connected: true, disconnects: [],
+        replica: r.id,
+        alive: true,
+        connected: true,
+        disconnects: [],
       });
       expect({ replica: r.id, readyz: (await readyz(r.url)).status, healthz: (await api(r.url)('GET', '/healthz')).status }).toEqual({
-        replica: r.id, readyz: 503, healthz: 200,
+        replica: r.id,
+        readyz: 503,
+        healthz: 200,
       });
     }
   });
@@ -107,13 +123,19 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
   it('after Postgres restarts (same data dir and port) every replica is ready again and a publish on one replica reaches subscribers on the others', async () => {
     await pg.start();
 
-    await until('every replica reports 200 ok with postgres ok', async () => {
-      const all = await Promise.all(replicas.map((r) => readyz(r.url)));
-      return all.every((x) => x.status === 200 && x.body.status === 'ok' && x.body.checks.postgres === 'ok');
-    }, 20_000);
+    await until(
+      'every replica reports 200 ok with postgres ok',
+      async () => {
+        const all = await Promise.all(replicas.map((r) => readyz(r.url)));
+        return all.every((x) => x.status === 200 && x.body.status === 'ok' && x.body.checks.postgres === 'ok');
+      },
+      20_000,
+    );
     for (const r of replicas) {
       expect({ replica: r.id, ...(await readyz(r.url)) }).toEqual({
-        replica: r.id, status: 200, body: { status: 'ok', checks: { postgres: 'ok', redis: 'ok', fanout: 'ok', draining: false } },
+        replica: r.id,
+        status: 200,
+        body: { status: 'ok', checks: { postgres: 'ok', redis: 'ok', fanout: 'ok', draining: false } },
       });
     }
 
@@ -136,7 +158,11 @@ describe('Postgres stopped under a 3-replica cluster, then restarted', () => {
     // The database holds exactly what was acknowledged; new handshakes work again.
     const history = await api(r1.url)('GET', `/api/channels/${channelId}/messages`, undefined, token);
     expect(history.status).toBe(200);
-    expect(history.body.items.map((m: any) => [m.seq, m.body])).toEqual([[1, 'before'], [2, 'back'], [3, 'back again']]);
+    expect(history.body.items.map((m: any) => [m.seq, m.body])).toEqual([
+      [1, 'before'],
+      [2, 'back'],
+      [3, 'back again'],
+    ]);
     expect(history.body.lastSeq).toBe(3);
     const fresh = await connect(r3.url, token);
     fresh.close();

@@ -67,8 +67,7 @@ describe('presence across replicas, and when a replica is SIGKILLed', () => {
     watcher.on('presence:joined', (p) => events.push(`joined ${p.user.username}`));
     watcher.on('presence:left', (p) => events.push(`left ${p.user.username}`));
     const both = [alice.id, bob.id].sort();
-    const listed = async (url: string) =>
-      ((await api(url)('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users ?? []).map((u: any) => u.id).sort();
+    const listed = async (url: string) => ((await api(url)('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users ?? []).map((u: any) => u.id).sort();
 
     // A replica logs `presence converged` when its re-read of the views changed something.
     const converged = () => [r1, r2].map((r) => r.logged('presence converged').length);
@@ -78,9 +77,7 @@ describe('presence across replicas, and when a replica is SIGKILLed', () => {
     // While Redis is down each replica answers from its own sockets.
     await until('r2 answering presence alone', async () => JSON.stringify(await listed(r2.url)) === JSON.stringify([bob.id]));
     await ctx.cluster.redis.start();
-    await until('both replicas re-asserted their leases', async () =>
-      JSON.stringify(await listed(r1.url)) === JSON.stringify(both) && JSON.stringify(await listed(r2.url)) === JSON.stringify(both),
-    );
+    await until('both replicas re-asserted their leases', async () => JSON.stringify(await listed(r1.url)) === JSON.stringify(both) && JSON.stringify(await listed(r2.url)) === JSON.stringify(both));
     // Silently includes each replica's converge: it re-reads every view LEASE_TTL_MS/4 + 1.5 s after its
     // connections are back (the bus connection may come back up to a retry, 1 s, after the one that
     // re-asserted) and would announce a lease it found missing. Past that window, a message published

@@ -51,17 +51,18 @@ describe('readiness tells a busy pool (200 degraded) from Postgres down (503)', 
     await Promise.all([locker.connect(), observer.connect()]);
     await locker.query('BEGIN');
     await locker.query('SELECT id FROM channels WHERE id = ANY($1::uuid[]) FOR UPDATE', [channels]);
-    const publishes = channels.map((id, i) =>
-      api(busy.url)('POST', `/api/channels/${id}/messages`, { body: i, clientMsgId: `busy-${i}` }, token).then((r) => r.status),
-    );
+    const publishes = channels.map((id, i) => api(busy.url)('POST', `/api/channels/${id}/messages`, { body: i, clientMsgId: `busy-${i}` }, token).then((r) => r.status));
 
     // The pool is exhausted: its every connection waits on the lock in Postgres.
-    await until('the whole pool waiting on the lock', async () => {
-      const { rows } = await observer.query(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
-      );
-      return rows[0].n === POOL;
-    }, 15_000, 50);
+    await until(
+      'the whole pool waiting on the lock',
+      async () => {
+        const { rows } = await observer.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()");
+        return rows[0].n === POOL;
+      },
+      15_000,
+      50,
+    );
     const metrics = await (await fetch(`${busy.url}/metrics`)).text();
     expect({ total: gauge(metrics, 'total'), idle: gauge(metrics, 'idle') }).toEqual({ total: POOL, idle: 0 });
 

@@ -259,20 +259,21 @@ describe('Redis killed for over 30 s in the middle of a stream (3 replicas)', ()
     stoppedAt = Date.now();
     const readiness = sampleReadiness(replicas);
 
-    await until('every replica reports 200 degraded with redis down', async () => {
-      const all = await Promise.all(replicas.map((r) => readyz(r.url)));
-      return all.every((x) => x.status === 200 && x.body.status === 'degraded' && x.body.checks.redis === 'down');
-    }, 10_000);
+    await until(
+      'every replica reports 200 degraded with redis down',
+      async () => {
+        const all = await Promise.all(replicas.map((r) => readyz(r.url)));
+        return all.every((x) => x.status === 200 && x.body.status === 'degraded' && x.body.checks.redis === 'down');
+      },
+      10_000,
+    );
     const degradedAt = Date.now();
 
     // Mid-outage: everything acknowledged so far reaches every subscriber on
     // every replica within the tick bound, while Redis is still down.
     await publisher.when('15 s into the outage', (all) => all.some((p) => p.ackedAt >= stoppedAt + 15_000), 30_000);
     const midSeq = publisher.lastSeq;
-    await Promise.all([
-      ...subscribers.map(({ sub }) => sub.waitFor(midSeq, TICK_BOUND_MS)),
-      ...raws.map((r) => r.waitFor(midSeq, TICK_BOUND_MS)),
-    ]);
+    await Promise.all([...subscribers.map(({ sub }) => sub.waitFor(midSeq, TICK_BOUND_MS)), ...raws.map((r) => r.waitFor(midSeq, TICK_BOUND_MS))]);
     expect(cluster.redis.child!.signalCode).toBe('SIGKILL'); // still down
 
     await publisher.when(`${OUTAGE_MS} ms of outage`, (all) => all.some((p) => p.ackedAt >= stoppedAt + OUTAGE_MS), OUTAGE_MS + 15_000);
@@ -307,9 +308,7 @@ describe('Redis killed for over 30 s in the middle of a stream (3 replicas)', ()
     for (const raw of raws) {
       const fromOthers = outagePublishes.filter((p) => p.replica !== raw.replica && p.ackedAt <= restartAt - TICK_BOUND_MS);
       expect(fromOthers.length).toBeGreaterThan(30);
-      const late = fromOthers
-        .map((p) => ({ seq: p.seq, via: p.replica, lagMs: (raw.held.get(p.seq)?.at ?? Infinity) - p.ackedAt }))
-        .filter((x) => x.lagMs > TICK_BOUND_MS);
+      const late = fromOthers.map((p) => ({ seq: p.seq, via: p.replica, lagMs: (raw.held.get(p.seq)?.at ?? Infinity) - p.ackedAt })).filter((x) => x.lagMs > TICK_BOUND_MS);
       expect({ socket: raw.name, late }).toEqual({ socket: raw.name, late: [] });
     }
     // And it was the reconciliation tick that delivered them, on every replica.
@@ -328,10 +327,14 @@ describe('Redis killed for over 30 s in the middle of a stream (3 replicas)', ()
     }
     await Promise.all(subscribers.map(({ sub }) => sub.waitFor(outageLastSeq, 5_000)));
 
-    await until('every replica reports 200 ok', async () => {
-      const all = await Promise.all(replicas.map((r) => readyz(r.url)));
-      return all.every((x) => x.status === 200 && x.body.status === 'ok');
-    }, 15_000);
+    await until(
+      'every replica reports 200 ok',
+      async () => {
+        const all = await Promise.all(replicas.map((r) => readyz(r.url)));
+        return all.every((x) => x.status === 200 && x.body.status === 'ok');
+      },
+      15_000,
+    );
     for (const r of replicas) {
       expect({ replica: r.id, ...(await readyz(r.url)) }).toEqual({
         replica: r.id,
@@ -393,7 +396,10 @@ describe('Redis killed for over 30 s in the middle of a stream (3 replicas)', ()
     for (const r of replicas) {
       const unhandled = r.log.split('\n').filter((l) => /unhandled rejection/i.test(l));
       expect({ replica: r.id, alive: r.alive, unhandled: unhandled.length, first: unhandled[0]?.slice(0, 400) }).toEqual({
-        replica: r.id, alive: true, unhandled: 0, first: undefined,
+        replica: r.id,
+        alive: true,
+        unhandled: 0,
+        first: undefined,
       });
     }
   });

@@ -81,18 +81,22 @@ describe('revocations and messages in one order on every replica', () => {
       w.on('message:created', (m) => got.add(String(m.body)));
       return got;
     });
-    for (const [r, body] of [[r3, 'after on r3'], [r1, 'after on r1'], [r2, 'after on r2']] as const) {
+    for (const [r, body] of [
+      [r3, 'after on r3'],
+      [r1, 'after on r1'],
+      [r2, 'after on r2'],
+    ] as const) {
       expect((await api(r.url)('POST', `/api/channels/${channelId}/messages`, { body }, alice.token)).status).toBe(201);
     }
     await until('the witnesses on r2 and r3 to have all three', async () => delivered.every((got) => got.size === 3), 10_000);
-    await until('both of bob\'s sockets to be told', async () => heard.every((h) => h.includes('removed removed')), 10_000);
+    await until("both of bob's sockets to be told", async () => heard.every((h) => h.includes('removed removed')), 10_000);
     expect(heard).toEqual([
       ['message before', 'removed removed'],
       ['message before', 'removed removed'],
     ]);
   });
 
-  it('a logout everywhere on r1: nothing published after the answer reaches the user\'s socket on r2 (adapter stalled)', async () => {
+  it("a logout everywhere on r1: nothing published after the answer reaches the user's socket on r2 (adapter stalled)", async () => {
     const call = api(r1.url);
     const alice = await registerUser(call, 'ord-pub');
     const bob = await registerUser(call, 'ord-leaver');
@@ -106,11 +110,11 @@ describe('revocations and messages in one order on every replica', () => {
     const seen = once<any>(witness, 'message:created');
     expect((await call('POST', `/api/channels/${channelId}/messages`, { body: 'after logout' }, alice.token)).status).toBe(201);
     await seen;
-    await until('bob\'s socket to be ended', async () => heard.includes('session revoked'), 10_000);
+    await until("bob's socket to be ended", async () => heard.includes('session revoked'), 10_000);
     expect(heard).toEqual(['session revoked']);
   });
 
-  it('a member removed while their subscribe on r4 waits before the channel\'s topic is joined: refused NOT_FOUND, nothing published after the answer in its ack', async () => {
+  it("a member removed while their subscribe on r4 waits before the channel's topic is joined: refused NOT_FOUND, nothing published after the answer in its ack", async () => {
     const call = api(r1.url);
     const alice = await registerUser(call, 'ord-owner4');
     const bob = await registerUser(call, 'ord-member4');

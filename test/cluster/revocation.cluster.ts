@@ -38,7 +38,7 @@ describe('revocations take effect on every replica at once, and even when Redis 
     expect(await deleted).toEqual({ channelId: pub });
   });
 
-  it('with Redis down, a removed member\'s socket on another replica is still evicted by the reconciliation tick', async () => {
+  it("with Redis down, a removed member's socket on another replica is still evicted by the reconciliation tick", async () => {
     const [r1, r2] = ctx.cluster.replicas;
     const call = api(r1.url);
     const owner = await registerUser(call, 'owner2');
@@ -78,7 +78,7 @@ describe('revocations take effect on every replica at once, and even when Redis 
       await until(`${n} ticks on ${url}`, async () => (await metricValue(url, 'crosswire_reconcile_passes_total')) >= from + n, Number(FAST_ENV.RECONCILE_MS) * (n + 3));
     };
 
-    it('logout everywhere on one replica: the user\'s sockets on the others are told session:revoked and closed, the token is refused on every replica', async () => {
+    it("logout everywhere on one replica: the user's sockets on the others are told session:revoked and closed, the token is refused on every replica", async () => {
       const [r1, r2, r3] = ctx.cluster.replicas;
       const user = await registerUser(api(r1.url), 'sess');
       const bystander = await registerUser(api(r1.url), 'bystand');

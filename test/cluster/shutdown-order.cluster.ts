@@ -9,7 +9,6 @@ jest.setTimeout(90_000);
 // held (the drain's notice and steps below take well under a second).
 const HOLD_MS = 4_000;
 
-
 /**
  * Nest's close() runs onModuleDestroy (Postgres pools, Redis) before it closes
  * the HTTP server: a request in flight when shutdown starts must still find
@@ -38,7 +37,7 @@ describe('shutdown order: a request in flight when the signal arrives completes 
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ body: signal, clientMsgId: `shutdown-${signal}` }),
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any, at: Date.now() }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()), at: Date.now() }));
     await until('the publish is held in the replica', () => held.logged('fault: request held').length === 1, 10_000, 20);
 
     const exit = held.kill(signal);

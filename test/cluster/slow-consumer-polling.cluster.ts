@@ -178,7 +178,7 @@ describe('a slow consumer on long-polling (a client that stops polling)', () => 
     closers.push(back);
     // Page by page while the ack says hasMore (each ack within SUBSCRIBE_ACK_MAX_BYTES: 64 KiB with this bound).
     const pages: any[] = [];
-    for (let since = lastGot; ; ) {
+    for (let since = lastGot; ;) {
       pages.push(await emitAck(back, 'channel:subscribe', { channelId, sinceSeq: since }));
       const page = pages[pages.length - 1];
       if (!page.ok || !page.hasMore) break;

@@ -30,7 +30,7 @@ describe('a slow consumer (a client that stops reading its TCP socket)', () => {
     await cluster?.stop();
   });
 
-  it('is cut at SOCKET_BUFFER_MAX_BYTES (the buffer never passes it), resumes with sinceSeq, and the others\' delivery p99 stays within 2x of the same run without it', async () => {
+  it("is cut at SOCKET_BUFFER_MAX_BYTES (the buffer never passes it), resumes with sinceSeq, and the others' delivery p99 stays within 2x of the same run without it", async () => {
     const [r] = cluster.replicas;
     const user = await registerUser(api(r.url), 'slow');
     const channelId = (await api(r.url)('POST', '/api/channels', { name: `slow-${Date.now()}` }, user.token)).body.id as string;
@@ -85,13 +85,18 @@ describe('a slow consumer (a client that stops reading its TCP socket)', () => {
       for (let round = 0; round < ROUNDS; round++) {
         // The same /metrics polling in both kinds of span, so it weighs on both alike.
         const q0 = Date.now();
-        await until('the end of a quiet span', async () => {
-          await sampleMetrics();
-          return Date.now() - q0 >= QUIET_MS;
-        }, QUIET_MS * 3, 100);
+        await until(
+          'the end of a quiet span',
+          async () => {
+            await sampleMetrics();
+            return Date.now() - q0 >= QUIET_MS;
+          },
+          QUIET_MS * 3,
+          100,
+        );
         quiet.push([q0, Date.now()]);
 
-        const cutsBefore = (await sampleMetrics()) as number;
+        const cutsBefore = (await sampleMetrics());
         const s = new PausedClient(r.url, user.token, channelId, lastAcked);
         slowOnes.push(s);
         closers.push(s);
@@ -99,12 +104,7 @@ describe('a slow consumer (a client that stops reading its TCP socket)', () => {
         const s0 = Date.now();
         await s.pause();
         // The cut is the server's own event; its counter and the buffer gauge are read together until it comes.
-        await until(
-          'the slow consumer to be cut',
-          async () => (await sampleMetrics()) > cutsBefore,
-          60_000,
-          100,
-        );
+        await until('the slow consumer to be cut', async () => (await sampleMetrics()) > cutsBefore, 60_000, 100);
         slow.push([s0, Date.now()]);
         // Reading again, it takes what the kernel held, sees the transport close and resumes with sinceSeq.
         const resumed = s.live();

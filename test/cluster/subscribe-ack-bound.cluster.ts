@@ -46,7 +46,7 @@ describe('a reconnect storm behind a backlog of large bodies', () => {
     let acks = 0;
     const catchUp = async (s: ClientSocket): Promise<number[]> => {
       const seqs: number[] = [];
-      for (let since = 0; ; ) {
+      for (let since = 0; ;) {
         const ack = await emitAck(s, 'channel:subscribe', { channelId, sinceSeq: since });
         // The client library's rule: a storm may find the pool full; ask again a second later.
         if (!ack.ok && ack.error.code === 'UNAVAILABLE') {

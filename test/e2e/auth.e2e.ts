@@ -1,9 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import {
-  type Api, type ClientSocket, type TestHub, TEST_SECRET, api, connect, connectError, connectSession, disconnected, once, rawRequest, registerUser, startHub,
-} from './support/hub.js';
+import { type Api, type ClientSocket, type TestHub, TEST_SECRET, api, connect, connectError, connectSession, disconnected, once, rawRequest, registerUser, startHub } from './support/hub.js';
 
 // Generous per-test budget: the whole e2e project runs files in parallel, and scrypt and hub start-up
 // are CPU-bound; the waits inside the tests have their own, shorter, deadlines.
@@ -17,13 +15,20 @@ const now = () => Math.floor(Date.now() / 1000);
 const hubClaims = (alg = 'HS256') => new SignJWT({ ver: 0 }).setProtectedHeader({ alg, typ: 'JWT' }).setIssuer('crosswire').setAudience('crosswire-clients');
 /** A token signed with another secret, for an existing user, not expired. */
 const forgedToken = (userId: string) =>
-  hubClaims().setSubject(userId).setIssuedAt().setExpirationTime('1h').sign(key('another-secret-'.padEnd(48, 'y')));
+  hubClaims()
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(key('another-secret-'.padEnd(48, 'y')));
 /** Signed with the hub's secret, but expired a minute ago. */
 const expiredToken = (userId: string) =>
-  hubClaims().setSubject(userId).setIssuedAt(now() - 120).setExpirationTime(now() - 60).sign(key(TEST_SECRET));
+  hubClaims()
+    .setSubject(userId)
+    .setIssuedAt(now() - 120)
+    .setExpirationTime(now() - 60)
+    .sign(key(TEST_SECRET));
 /** `alg: none`, no signature. */
-const unsignedToken = (userId: string) =>
-  `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: userId, iat: now(), exp: now() + 3600, iss: 'crosswire', aud: 'crosswire-clients', ver: 0 })}.`;
+const unsignedToken = (userId: string) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: userId, iat: now(), exp: now() + 3600, iss: 'crosswire', aud: 'crosswire-clients', ver: 0 })}.`;
 
 /** A valid token of `userId`, exactly `length` characters long: an extra claim pads it, a `kid` of 0–3 characters reaches every length. */
 async function tokenOfLength(userId: string, length: number): Promise<string> {
@@ -31,7 +36,10 @@ async function tokenOfLength(userId: string, length: number): Promise<string> {
     for (let pad = Math.max(0, Math.floor(((length - 400) * 3) / 4)); ; pad++) {
       const token = await new SignJWT({ ver: 0, pad: 'p'.repeat(pad) })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...(kid ? { kid: 'k'.repeat(kid) } : {}) })
-        .setIssuer('crosswire').setAudience('crosswire-clients').setSubject(userId).setExpirationTime('1h')
+        .setIssuer('crosswire')
+        .setAudience('crosswire-clients')
+        .setSubject(userId)
+        .setExpirationTime('1h')
         .sign(key(TEST_SECRET));
       if (token.length === length) return token;
       if (token.length > length) break;
@@ -50,15 +58,20 @@ const corsProbe = async (base: string, origin: string, token: string) => ({
 const expectCorsAllowed = async (base: string, origin: string, token: string) => {
   const { actual, preflight } = await corsProbe(base, origin, token);
   expect({ status: actual.status, allow: actual.headers.get('access-control-allow-origin') }).toEqual({ status: 200, allow: origin });
-  expect(actual.headers.get('access-control-expose-headers')?.split(',').map((h) => h.trim().toLowerCase()).sort()).toEqual(['retry-after', 'x-replica-id', 'x-request-id']);
+  expect(
+    actual.headers
+      .get('access-control-expose-headers')
+      ?.split(',')
+      .map((h) => h.trim().toLowerCase())
+      .sort(),
+  ).toEqual(['retry-after', 'x-replica-id', 'x-request-id']);
   expect({ status: preflight.status, allow: preflight.headers.get('access-control-allow-origin') }).toEqual({ status: 204, allow: origin });
   expect(preflight.headers.get('access-control-allow-methods')).toMatch(/\bPOST\b/);
   expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toMatch(/\bauthorization\b/);
 };
 const expectCorsRefused = async (base: string, origin: string, token: string) => {
   const { actual, preflight } = await corsProbe(base, origin, token);
-  expect({ origin, actual: actual.headers.get('access-control-allow-origin'), preflight: preflight.headers.get('access-control-allow-origin') })
-    .toEqual({ origin, actual: null, preflight: null });
+  expect({ origin, actual: actual.headers.get('access-control-allow-origin'), preflight: preflight.headers.get('access-control-allow-origin') }).toEqual({ origin, actual: null, preflight: null });
 };
 
 const expectError = (res: { status: number; body: any }, status: number, code: string) => {
@@ -175,11 +188,13 @@ describe('auth: register, login, tokens, socket handshake', () => {
     it('400 lists every bad field and every unknown field', async () => {
       const res = await call('POST', '/api/auth/register', { username: 'X', password: 'short', admin: true });
       expectError(res, 400, 'BAD_REQUEST');
-      expect(res.body.details).toEqual(expect.arrayContaining([
-        { field: 'username', reason: expect.any(String) },
-        { field: 'password', reason: expect.any(String) },
-        { field: 'admin', reason: 'unknown field' },
-      ]));
+      expect(res.body.details).toEqual(
+        expect.arrayContaining([
+          { field: 'username', reason: expect.any(String) },
+          { field: 'password', reason: expect.any(String) },
+          { field: 'admin', reason: 'unknown field' },
+        ]),
+      );
     });
   });
 
@@ -346,7 +361,7 @@ describe('auth: register, login, tokens, socket handshake', () => {
   });
 
   describe('CORS on REST without CORS_ORIGINS', () => {
-    it('any origin gets CORS headers on REST, preflights included, and the hub\'s headers are exposed', async () => {
+    it("any origin gets CORS headers on REST, preflights included, and the hub's headers are exposed", async () => {
       const { token } = await registerUser(call, 'corsrest');
       for (const origin of ['https://anywhere.example', 'http://127.0.0.1:1', new URL(hub.url).origin]) await expectCorsAllowed(hub.url, origin, token);
     });

@@ -1,8 +1,6 @@
 import { jest } from '@jest/globals';
 import zlib, { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import {
-  type Api, type ClientSocket, type RawResponse, type TestHub, api, connect, disconnected, emitAck, rawRequest, record, registerUser, startHub,
-} from './support/hub.js';
+import { type Api, type ClientSocket, type RawResponse, type TestHub, api, connect, disconnected, emitAck, rawRequest, record, registerUser, startHub } from './support/hub.js';
 
 type User = Awaited<ReturnType<typeof registerUser>>;
 
@@ -121,10 +119,12 @@ describe('bad input: REST bodies, sizes, encodings and socket payloads', () => {
     it('400 for unknown fields, each one listed', async () => {
       const ch = await call('POST', '/api/channels', { name: 'fine-name', color: 'red', ownerId: 'me' }, alice.token);
       expectError(ch, 400, 'BAD_REQUEST');
-      expect(ch.body.details).toEqual(expect.arrayContaining([
-        { field: 'color', reason: 'unknown field' },
-        { field: 'ownerId', reason: 'unknown field' },
-      ]));
+      expect(ch.body.details).toEqual(
+        expect.arrayContaining([
+          { field: 'color', reason: 'unknown field' },
+          { field: 'ownerId', reason: 'unknown field' },
+        ]),
+      );
       expect(fieldsOf(ch)).toEqual(['color', 'ownerId']);
       const msg = await publish({ body: 1, seq: 7, authorId: alice.id });
       expectError(msg, 400, 'BAD_REQUEST');
@@ -200,7 +200,10 @@ describe('bad input: REST bodies, sizes, encodings and socket payloads', () => {
     });
 
     it('at the depth boundary: a body whose deepest value is at level 200 (201 nested levels) is stored; one level more (202) is 400 with field body and stores nothing', async () => {
-      for (const [kind, text] of [['arrays', nested], ['objects', nestedObject]] as const) {
+      for (const [kind, text] of [
+        ['arrays', nested],
+        ['objects', nestedObject],
+      ] as const) {
         const ok = await raw('POST', messagesPath(), `{"body":${text(201)},"clientMsgId":"depth-201-${kind}"}`);
         expect(ok.status).toBe(201);
         expect(ok.body.body).toEqual(JSON.parse(text(201)));
@@ -442,7 +445,13 @@ describe('bad input: REST bodies, sizes, encodings and socket payloads', () => {
     });
 
     it('a bad history query is 400 with the field listed', async () => {
-      for (const [q, field] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['afterSeq=-1', 'afterSeq'], ['beforeSeq=x', 'beforeSeq'], ['since=1', 'since']]) {
+      for (const [q, field] of [
+        ['limit=0', 'limit'],
+        ['limit=501', 'limit'],
+        ['afterSeq=-1', 'afterSeq'],
+        ['beforeSeq=x', 'beforeSeq'],
+        ['since=1', 'since'],
+      ]) {
         const res = await call('GET', `${messagesPath()}?${q}`, undefined, alice.token);
         expectError(res, 400, 'BAD_REQUEST');
         expect(fieldsOf(res)).toEqual([field]);

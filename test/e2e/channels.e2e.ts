@@ -1,8 +1,6 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
-import {
-  type Api, type ClientSocket, type Recorder, type TestHub, api, connect, emitAck, once, record, registerUser, startHub,
-} from './support/hub.js';
+import { type Api, type ClientSocket, type Recorder, type TestHub, api, connect, emitAck, once, record, registerUser, startHub } from './support/hub.js';
 
 type User = Awaited<ReturnType<typeof registerUser>>;
 
@@ -76,7 +74,12 @@ describe('channels: CRUD, listing, access rules, membership, revocation', () => 
       const res = await call('POST', '/api/channels', { name }, alice.token);
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
-        id: expect.stringMatching(UUID), name, visibility: 'public', ownerId: alice.id, lastSeq: 0, createdAt: expect.any(String),
+        id: expect.stringMatching(UUID),
+        name,
+        visibility: 'public',
+        ownerId: alice.id,
+        lastSeq: 0,
+        createdAt: expect.any(String),
       });
       expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
       // The owner can do what only an owner may (proves the owner membership).

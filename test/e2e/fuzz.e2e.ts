@@ -49,7 +49,7 @@ describe(`hostile input, seeded (seed ${SEED}): ${RUNS.restRuns} REST requests, 
   });
 
   // Found by this fuzz: Node answered it with a bare 417, outside the error shape and without the hub's headers.
-  it('a request with an Expect header other than 100-continue is served like any other, with the hub\'s headers', async () => {
+  it("a request with an Expect header other than 100-continue is served like any other, with the hub's headers", async () => {
     // node:http, since fetch refuses to send an Expect header at all
     const res = await send(hub.url, { method: 'GET', path: '/api/channels/not-a-uuid', headers: { expect: 'something-else', 'x-request-id': 'expect-1' } });
     expect({ status: res.status, code: JSON.parse(res.text).code, requestId: res.headers['x-request-id'], replica: res.headers['x-replica-id'] }).toEqual({

@@ -122,16 +122,16 @@ describe('rate limits (one replica, counted locally)', () => {
     const channels: string[] = [];
     for (let i = 0; i < 3; i++) channels.push((await call('POST', '/api/channels', { ip, token: owner.token, body: { name: `lim-sub-${i}-${Date.now()}`, visibility: 'public' } })).body.id);
     const { socket } = await open(owner.token, ip);
-    await t.subscribe(socket!, channels[0]!);
-    await t.subscribe(socket!, channels[1]!);
+    await t.subscribe(socket!, channels[0]);
+    await t.subscribe(socket!, channels[1]);
     const capped = await emitAck(socket!, 'channel:subscribe', { channelId: channels[2] });
     expect(capped).toEqual({ ok: false, error: { code: 'RATE_LIMITED', message: 'too many subscriptions on this socket (at most 2); unsubscribe first' } });
-    await t.subscribe(socket!, channels[0]!); // again, the same channel: not one more
+    await t.subscribe(socket!, channels[0]); // again, the same channel: not one more
     expect(await emitAck(socket!, 'channel:unsubscribe', { channelId: channels[1] })).toEqual({ ok: true });
-    await t.subscribe(socket!, channels[2]!);
+    await t.subscribe(socket!, channels[2]);
     // Four subscribes counted so far (the capped one was not); two more pass, the seventh is over the rate.
-    await t.subscribe(socket!, channels[2]!);
-    await t.subscribe(socket!, channels[2]!);
+    await t.subscribe(socket!, channels[2]);
+    await t.subscribe(socket!, channels[2]);
     const fast = await emitAck(socket!, 'channel:subscribe', { channelId: channels[2] });
     expect(fast).toEqual({ ok: false, error: { code: 'RATE_LIMITED', message: expect.stringMatching(/^too many subscribes/), retryAfterMs: expect.any(Number) } });
   });
@@ -265,7 +265,11 @@ describe('the sign-in gate: an address already refused is answered before its bo
 describe('refusals held (AUTH_REFUSAL_DELAY_MS, AUTH_REFUSALS_HELD_PER_IP)', () => {
   const held = hubForFile({ RATE_LIMITS: 'on', TRUSTED_PROXIES: 'loopback', RATE_AUTH_PER_IP: '2/60s', AUTH_REFUSAL_DELAY_MS: '1500', AUTH_REFUSALS_HELD_PER_IP: '2' });
   const attempt = (ip: string) =>
-    fetch(`${held.hub.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ username: 'nobody', password: 'wrong-password' }) }).then(async (r) => ({
+    fetch(`${held.hub.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+      body: JSON.stringify({ username: 'nobody', password: 'wrong-password' }),
+    }).then(async (r) => ({
       status: r.status,
       headers: r.headers,
       body: await r.json(),

@@ -134,7 +134,10 @@ describe('messages: publish, idempotency, history', () => {
     expect(sameByBob.status).toBe(201);
     expect(sameByBob.body.seq).toBe(2);
     await seen.waitFor((m) => m.seq === 2);
-    expect(seen.items.map((m) => [m.seq, m.id])).toEqual([[1, first.body.id], [2, sameByBob.body.id]]);
+    expect(seen.items.map((m) => [m.seq, m.id])).toEqual([
+      [1, first.body.id],
+      [2, sameByBob.body.id],
+    ]);
     const channel = await call('GET', `/api/channels/${channelId}`, undefined, alice.token);
     expect(channel.body.lastSeq).toBe(2);
   });

@@ -18,7 +18,7 @@ describe('health, readiness, metrics, OpenAPI, request ids', () => {
     expect(ready.body).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'disabled', fanout: 'ok', draining: false } });
   });
 
-  it('every response carries X-Replica-Id and a request id (the caller\'s when given)', async () => {
+  it("every response carries X-Replica-Id and a request id (the caller's when given)", async () => {
     const res = await fetch(`${hub.url}/healthz`, { headers: { 'x-request-id': 'trace-abc' } });
     expect(res.headers.get('x-replica-id')).toBe('e2e-1');
     expect(res.headers.get('x-request-id')).toBe('trace-abc');
@@ -83,7 +83,10 @@ describe('health, readiness, metrics, OpenAPI, request ids', () => {
     await closed;
     // The server sees the close a moment after the client does.
     let after = '';
-    await until('the server to see the socket closed', async () => metric((after = await scrape()), 'crosswire_socket_buffer_peak_bytes_count') > metric(before, 'crosswire_socket_buffer_peak_bytes_count'));
+    await until(
+      'the server to see the socket closed',
+      async () => metric((after = await scrape()), 'crosswire_socket_buffer_peak_bytes_count') > metric(before, 'crosswire_socket_buffer_peak_bytes_count'),
+    );
     const moved = (series: string) => (metric(after, series) || 0) - (metric(before, series) || 0);
     expect(moved('crosswire_delivery_lag_seconds_count{path="live"}')).toBeGreaterThanOrEqual(1);
     expect(metric(after, 'crosswire_delivery_lag_seconds_sum{path="live"}')).toBeLessThan(60);
@@ -105,10 +108,21 @@ describe('health, readiness, metrics, OpenAPI, request ids', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, ops]: [string, any]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.sort()).toEqual(
       [
-        'POST /api/auth/register', 'POST /api/auth/login', 'POST /api/auth/logout-all', 'POST /api/auth/password', 'GET /api/me',
-        'POST /api/channels', 'GET /api/channels', 'GET /api/channels/{id}', 'PATCH /api/channels/{id}', 'DELETE /api/channels/{id}',
-        'POST /api/channels/{id}/members', 'DELETE /api/channels/{id}/members/{userId}',
-        'GET /api/channels/{id}/messages', 'POST /api/channels/{id}/messages', 'GET /api/channels/{id}/presence',
+        'POST /api/auth/register',
+        'POST /api/auth/login',
+        'POST /api/auth/logout-all',
+        'POST /api/auth/password',
+        'GET /api/me',
+        'POST /api/channels',
+        'GET /api/channels',
+        'GET /api/channels/{id}',
+        'PATCH /api/channels/{id}',
+        'DELETE /api/channels/{id}',
+        'POST /api/channels/{id}/members',
+        'DELETE /api/channels/{id}/members/{userId}',
+        'GET /api/channels/{id}/messages',
+        'POST /api/channels/{id}/messages',
+        'GET /api/channels/{id}/presence',
       ].sort(),
     );
     const register = doc.paths['/api/auth/register'].post;

@@ -7,7 +7,7 @@ const GRACE_MS = 1_000;
 
 jest.setTimeout(30_000);
 
-describe('presence events: never to the user\'s own sockets; left after the grace on unsubscribe', () => {
+describe("presence events: never to the user's own sockets; left after the grace on unsubscribe", () => {
   const ctx = hubForFile({ PRESENCE_GRACE_MS: String(GRACE_MS) });
   const { call, open, subscribe } = ctx;
   /** Every presence event a socket gets, in order, as "joined <name>" / "left <name>". */
@@ -18,7 +18,7 @@ describe('presence events: never to the user\'s own sockets; left after the grac
     return log;
   };
 
-  it('presence:joined is not sent to the joining user\'s own sockets; another user\'s socket gets exactly one', async () => {
+  it("presence:joined is not sent to the joining user's own sockets; another user's socket gets exactly one", async () => {
     const alice = await registerUser(call, 'pa');
     const bob = await registerUser(call, 'pb');
     const carol = await registerUser(call, 'pc');
@@ -55,7 +55,7 @@ describe('presence events: never to the user\'s own sockets; left after the grac
     expect(carolLog).toEqual([]);
   });
 
-  it('presence:left comes the grace after the user\'s last socket unsubscribes (the socket stays connected), once', async () => {
+  it("presence:left comes the grace after the user's last socket unsubscribes (the socket stays connected), once", async () => {
     const alice = await registerUser(call, 'ua');
     const bob = await registerUser(call, 'ub');
     const channelId = await ctx.channel(alice);

@@ -104,7 +104,7 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
     expect((await next).channelId).toBe(b);
   });
 
-  it('subscribe refuses a sinceSeq above the channel\'s lastSeq (BAD_REQUEST): the client holds seqs that were never stored', async () => {
+  it("subscribe refuses a sinceSeq above the channel's lastSeq (BAD_REQUEST): the client holds seqs that were never stored", async () => {
     const channelId = await newChannel('ahead');
     await publish(channelId, 'one');
     const s = await open(bob.token);
@@ -159,7 +159,7 @@ describe('realtime: subscribe, recovery, presence, typing', () => {
     expect(events).toEqual(['left']);
   });
 
-  it('typing reaches other subscribers, not the sender\'s own sockets, and is dropped where the sender may not publish', async () => {
+  it("typing reaches other subscribers, not the sender's own sockets, and is dropped where the sender may not publish", async () => {
     const channelId = await newChannel('typing');
     const a = await open(alice.token);
     const b1 = await open(bob.token);

@@ -14,7 +14,7 @@ jest.setTimeout(30_000);
  * The revocation event is lost for real without Redis: the database is
  * changed behind the hub's back, so only the reconciliation tick can notice.
  */
-describe('the reconciliation tick re-applies access changed behind the hub\'s back', () => {
+describe("the reconciliation tick re-applies access changed behind the hub's back", () => {
   const ctx = hubForFile({ RECONCILE_MS: String(RECONCILE_MS), PRESENCE_GRACE_MS: String(GRACE_MS) });
   const { call } = ctx;
   let db: pg.Client;

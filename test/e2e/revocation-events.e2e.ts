@@ -64,7 +64,7 @@ describe('revocation events: presence at once, notices only to subscribed socket
     expect((await call('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users).toEqual([{ id: alice.id, username: alice.username }]);
   });
 
-  it('channel:removed (removed, private) and channel:deleted reach only the sockets subscribed to the channel, not the user\'s other sockets', async () => {
+  it("channel:removed (removed, private) and channel:deleted reach only the sockets subscribed to the channel, not the user's other sockets", async () => {
     const other = await create(); // public; every socket below subscribes to it, for the sentinels
     const priv = await create('private');
     await addMember(priv, bob);

@@ -39,7 +39,12 @@ describe('load shedding: publishes waiting on a replica are bounded', () => {
     expect(acks.map((a) => a.ok && a.message.body)).toEqual([1, 2, 3]);
     expect(await emitAck(socket, 'message:publish', { channelId, body: 4, clientMsgId: 'shed-4' })).toMatchObject({ ok: true, message: { seq: 4, body: 4 } });
     const history = await t.call('GET', `/api/channels/${channelId}/messages`, undefined, author.token);
-    expect(history.body.items.map((m: { seq: number; body: number }) => [m.seq, m.body])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4]]);
+    expect(history.body.items.map((m: { seq: number; body: number }) => [m.seq, m.body])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+    ]);
     expect(await metricValue(t.hub.url, 'crosswire_publishes_pending')).toBe(0);
   });
 });

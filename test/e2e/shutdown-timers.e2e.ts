@@ -27,7 +27,15 @@ function watchTimers() {
       // Past this hook and Node's own timer frames: the code that asked for the timer.
       const lines = stack.split('\n').slice(2);
       const frames = lines.slice(lines.findIndex((l) => !l.includes('node:')));
-      if (frames[0]?.includes(SRC)) (seen.count++, live.set(id, frames.slice(0, 3).map((f) => f.trim()).join(' < ')));
+      if (frames[0]?.includes(SRC))
+        (seen.count++,
+          live.set(
+            id,
+            frames
+              .slice(0, 3)
+              .map((f) => f.trim())
+              .join(' < '),
+          ));
     },
     destroy(id) {
       live.delete(id);

@@ -23,8 +23,7 @@ describe('subscription races, made deterministic with a delayed subscribe', () =
   });
 
   const channel = (prefix: string, visibility: 'public' | 'private' = 'public') => ctx.channel(alice, visibility, prefix);
-  const presence = async (channelId: string) =>
-    ((await call('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users as Array<{ id: string }>).map((u) => u.id).sort();
+  const presence = async (channelId: string) => ((await call('GET', `/api/channels/${channelId}/presence`, undefined, alice.token)).body.users as Array<{ id: string }>).map((u) => u.id).sort();
   const abandoned = () => metricValue(ctx.hub.url, 'crosswire_socket_events_total', { event: 'channel:subscribe', outcome: 'abandoned' });
 
   it('a socket that disconnects while its subscribe is under way is never present and never attached', async () => {
@@ -120,7 +119,10 @@ describe('subscription races, made deterministic with a delayed subscribe', () =
     const sentinels = [once<any>(watcher, 'message:created'), once<any>(b, 'message:created')];
     await call('POST', `/api/channels/${other}/messages`, { body: 'sentinel' }, alice.token);
     await Promise.all(sentinels);
-    expect(seen).toEqual([['deleted', 'message sentinel'], ['deleted', 'message sentinel']]);
+    expect(seen).toEqual([
+      ['deleted', 'message sentinel'],
+      ['deleted', 'message sentinel'],
+    ]);
   });
 
   it('a revocation while a subscribe is under way refuses it NOT_FOUND: its ack carries nothing published after the revocation was answered', async () => {
@@ -180,10 +182,7 @@ describe('the subscriptions cap under concurrent subscribes', () => {
     const owner = await registerUser(ctx.call, 'capowner');
     const db = new pg.Client({ connectionString: ctx.hub.databaseUrl });
     await db.connect();
-    const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO channels (id, name, owner_id) SELECT gen_random_uuid(), 'cap' || g, $1 FROM generate_series(1, 261) g RETURNING id`,
-      [owner.id],
-    );
+    const { rows } = await db.query<{ id: string }>(`INSERT INTO channels (id, name, owner_id) SELECT gen_random_uuid(), 'cap' || g, $1 FROM generate_series(1, 261) g RETURNING id`, [owner.id]);
     await db.end();
     const [spare, ...ids] = rows.map((r) => r.id);
     const s = await ctx.open(owner.token);

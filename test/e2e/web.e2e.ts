@@ -16,7 +16,11 @@ describe('the pages and the cluster view’s API', () => {
   afterAll(() => rmSync(webDir, { recursive: true, force: true }));
 
   it('serves the chat page at /, the cluster view at /cluster and their bundles, under a strict CSP', async () => {
-    for (const [path, type] of [['/', 'text/html'], ['/cluster', 'text/html'], ['/assets/app.js', 'javascript']] as const) {
+    for (const [path, type] of [
+      ['/', 'text/html'],
+      ['/cluster', 'text/html'],
+      ['/assets/app.js', 'javascript'],
+    ] as const) {
       const res = await rawRequest(ctx.hub.url, 'GET', path);
       expect({ path, status: res.status }).toEqual({ path, status: 200 });
       expect(res.headers.get('content-type')).toContain(type);

@@ -50,8 +50,5 @@ export async function readCatalog(url: string): Promise<string[]> {
 export function catalogDiff(left: string[], right: string[], names: [string, string]): string[] {
   const inRight = new Set(right);
   const inLeft = new Set(left);
-  return [
-    ...left.filter((l) => !inRight.has(l)).map((l) => `only in ${names[0]}: ${l}`),
-    ...right.filter((r) => !inLeft.has(r)).map((r) => `only in ${names[1]}: ${r}`),
-  ];
+  return [...left.filter((l) => !inRight.has(l)).map((l) => `only in ${names[0]}: ${l}`), ...right.filter((r) => !inLeft.has(r)).map((r) => `only in ${names[1]}: ${r}`)];
 }

@@ -82,8 +82,7 @@ export function collect<T = any>(socket: ClientSocket, event: keyof ServerToClie
   });
 }
 
-export const once = <T = any>(socket: ClientSocket, event: keyof ServerToClientEvents, timeoutMs = 10_000) =>
-  collect<T>(socket, event, 1, timeoutMs).then((x) => x[0]);
+export const once = <T = any>(socket: ClientSocket, event: keyof ServerToClientEvents, timeoutMs = 10_000) => collect<T>(socket, event, 1, timeoutMs).then((x) => x[0]);
 
 export interface RawResponse {
   status: number;
@@ -133,11 +132,7 @@ export function disconnected(socket: ClientSocket, timeoutMs = 10_000): Promise<
 }
 
 /** Like connect(), but also resolves with the `session` payload. */
-export function connectSession(
-  url: string,
-  token: string,
-  opts: Record<string, unknown> = {},
-): Promise<{ socket: ClientSocket; session: { userId: string; replicaId: string } }> {
+export function connectSession(url: string, token: string, opts: Record<string, unknown> = {}): Promise<{ socket: ClientSocket; session: { userId: string; replicaId: string } }> {
   const socket: ClientSocket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, ...opts });
   return new Promise((resolve, reject) => {
     socket.once('session', (session) => resolve({ socket, session }));

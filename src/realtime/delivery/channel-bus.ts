@@ -87,7 +87,7 @@ export class ChannelBus {
     if (channelId === undefined && topic !== CONTROL) return;
     const kind = text[0];
     const second = text.indexOf('|', 2);
-    if (kind === Frame.Presence) return void h.presence(channelId!, text.slice(second + 1));
+    if (kind === Frame.Presence) return h.presence(channelId!, text.slice(second + 1));
     const own = text.slice(2, second) === this.origin;
     if (kind === Frame.Message) {
       const third = text.indexOf('|', second + 1);

@@ -56,7 +56,13 @@ describe('ChannelStream', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 60 }).chain((n) =>
-          fc.tuple(fc.constant(n), fc.shuffledSubarray(range(1, n).flatMap((s) => [s, s, s]), { minLength: 3 * n, maxLength: 3 * n })),
+          fc.tuple(
+            fc.constant(n),
+            fc.shuffledSubarray(
+              range(1, n).flatMap((s) => [s, s, s]),
+              { minLength: 3 * n, maxLength: 3 * n },
+            ),
+          ),
         ),
         ([n, arrivals]) => {
           const h = harness({ committed: n });
@@ -123,7 +129,10 @@ describe('ChannelStream', () => {
     expect(h.seqs()).toEqual([]);
     await jest.advanceTimersByTimeAsync(HOLD_MS);
     expect(h.seqs()).toEqual([1, 2]);
-    expect(h.reads).toEqual([[0, 1], [0, 1]]);
+    expect(h.reads).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
   });
 
   it('one read in flight per channel, and one that returns after the stream stopped is discarded', async () => {
@@ -150,7 +159,11 @@ describe('ChannelStream', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(h.seqs()).toEqual(range(1, 7));
     expect(h.emitted.every((e) => e.path === 'reconcile')).toBe(true);
-    expect(h.reads).toEqual([[0, 7], [3, 7], [6, 7]]);
+    expect(h.reads).toEqual([
+      [0, 7],
+      [3, 7],
+      [6, 7],
+    ]);
   });
 
   it('keeps what was offered before it started above the head read, drops the rest', () => {
@@ -203,7 +216,11 @@ describe('ChannelStream', () => {
     // 2's echo never comes (a lost frame): 3 arriving from the bus parks, and the hold-back reads 2.
     h.stream.offer(msg(3), 'live');
     await jest.advanceTimersByTimeAsync(HOLD_MS);
-    expect(h.emitted).toEqual([{ seq: 1, path: 'live' }, { seq: 2, path: 'holdback' }, { seq: 3, path: 'live' }]);
+    expect(h.emitted).toEqual([
+      { seq: 1, path: 'live' },
+      { seq: 2, path: 'holdback' },
+      { seq: 3, path: 'live' },
+    ]);
     h.stream.echo(2);
     expect(h.seqs()).toEqual([1, 2, 3]);
   });

@@ -50,7 +50,14 @@ export class FanoutHealthService implements FanoutHealth, OnApplicationBootstrap
 
   private async tick(clients: RedisClients) {
     const before = this.fanout();
-    const pong = await withTimeout(clients.pub.ping().then(() => true, () => false), this.config.CANARY_INTERVAL_MS, false);
+    const pong = await withTimeout(
+      clients.pub.ping().then(
+        () => true,
+        () => false,
+      ),
+      this.config.CANARY_INTERVAL_MS,
+      false,
+    );
     this.redisState = pong ? 'ok' : 'down';
     if (pong) {
       if (this.pending !== undefined) this.misses++;

@@ -72,7 +72,9 @@ function setup(channels: Record<string, { lastSeq: number; visibility?: 'public'
       return outsiders;
     },
   } as unknown as ChannelsService;
-  const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, {} as AuthService, sockets, metrics, config, new Background(metrics, logger), { onReady: () => undefined } as unknown as ChannelBus);
+  const reconciler = new ReconcilerService(delivery, subscriptions, reader, channelsService, {} as AuthService, sockets, metrics, config, new Background(metrics, logger), {
+    onReady: () => undefined,
+  } as unknown as ChannelBus);
   return {
     db,
     calls,
@@ -108,7 +110,11 @@ describe('ReconcilerService (the tick)', () => {
     const seqsOf = (id: string) => t.emitted.filter((e) => e.channelId === id).map((e) => e.seq);
     expect(seqsOf('a')).toEqual(Array.from({ length: 1_201 }, (_, i) => i + 3));
     expect(seqsOf('b')).toEqual([1, 2]);
-    expect(t.calls.ranges.filter(([id]) => id === 'a')).toEqual([['a', 2, 1_203], ['a', 502, 1_203], ['a', 1_002, 1_203]]);
+    expect(t.calls.ranges.filter(([id]) => id === 'a')).toEqual([
+      ['a', 2, 1_203],
+      ['a', 502, 1_203],
+      ['a', 1_002, 1_203],
+    ]);
     expect(t.delivery.stream('a')?.head).toBe(1_203);
   });
 
@@ -121,7 +127,10 @@ describe('ReconcilerService (the tick)', () => {
     t.localUsers.set('pub', ['u9']);
     await t.reconciler.runOnce();
     expect(t.calls.deleted).toEqual(['gone']);
-    expect(t.calls.revoked).toEqual([['priv', ['u2', 'u3']], ['priv2', ['u5']]]);
+    expect(t.calls.revoked).toEqual([
+      ['priv', ['u2', 'u3']],
+      ['priv2', ['u5']],
+    ]);
     expect(t.calls.membershipQueries).toBe(1);
     expect(t.delivery.tracked().sort()).toEqual(['priv', 'priv2', 'pub']);
   });

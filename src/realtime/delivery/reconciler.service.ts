@@ -110,13 +110,13 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       slice(() => {
         for (const id of ids.slice(i, i + APPLY_SLICE)) {
           if (heads.get(id)?.visibility !== 'private') continue;
-          for (const u of this.subscriptions.usersHere(id)) channelIds.push(id), userIds.push(u);
+          for (const u of this.subscriptions.usersHere(id)) (channelIds.push(id), userIds.push(u));
         }
       });
     }
     const sessions = new Map<string, number>();
     const all = this.sockets.sessions();
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       await nextTurn();
       slice(() => {
         for (let n = 0; n < SESSIONS_SLICE; n++) {
@@ -127,10 +127,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       });
     }
     // Only what changed comes back: the stale sessions, and the subscribers no longer members.
-    const [revoked, outsiders] = await Promise.all([
-      sessions.size > 0 ? this.auth.revokedAmong(sessions) : Promise.resolve([]),
-      this.channels.nonMembersAmong(channelIds, userIds),
-    ]);
+    const [revoked, outsiders] = await Promise.all([sessions.size > 0 ? this.auth.revokedAmong(sessions) : Promise.resolve([]), this.channels.nonMembersAmong(channelIds, userIds)]);
     slice(() => {
       for (const [userId, version] of revoked) this.sockets.endSessions(userId, version);
     });

@@ -268,14 +268,16 @@ function setup(env: Record<string, string> = {}) {
     subscribe(socket: FakeSocket, channelId: string, sinceSeq?: number): Promise<Ack | undefined> {
       let acked: Ack | undefined;
       const record = (a: Ack) => ((acked = a), socket.got.push({ event: 'ack', payload: a }));
-      return service.subscribe(socket as unknown as TypedSocket, channelId, sinceSeq, (r) => record({ ok: true, ...r })).then(
-        () => acked,
-        (e: unknown) => {
-          const err = toAppError(e);
-          record({ ok: false, code: err.code, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) });
-          return acked;
-        },
-      );
+      return service
+        .subscribe(socket as unknown as TypedSocket, channelId, sinceSeq, (r) => record({ ok: true, ...r }))
+        .then(
+          () => acked,
+          (e: unknown) => {
+            const err = toAppError(e);
+            record({ ok: false, code: err.code, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) });
+            return acked;
+          },
+        );
     },
 
     unsubscribe(socket: FakeSocket, channelId: string): Promise<void> {

@@ -145,7 +145,10 @@ export class SubscriptionService implements OnModuleInit {
     // Before anything that costs: typing is volatile, so over the limit it is simply not sent.
     if (!this.limits.typing((socket.data.quota ??= {}))) return;
     if (!this.isSubscribed(socket, channelId)) {
-      const allowed = await this.channels.canRead(channelId, user).then(() => true, () => false);
+      const allowed = await this.channels.canRead(channelId, user).then(
+        () => true,
+        () => false,
+      );
       if (!allowed) return;
     }
     this.sockets.toChannel(channelId, 'typing', { channelId, user }, this.presence.socketsOf(channelId, user.id), true);
@@ -207,9 +210,7 @@ export class SubscriptionService implements OnModuleInit {
       if (!socket.connected) return this.abandoned();
       this.refuseIfRevoked(pending);
       if (stream.isStopped) throw notFound('channel');
-      const page = sinceSeq !== undefined && sinceSeq < collector.from
-        ? await this.messages.missed(channelId, sinceSeq, collector.from, budget, MISSED_MAX)
-        : { items: [], bytes: 0, hasMore: false };
+      const page = sinceSeq !== undefined && sinceSeq < collector.from ? await this.messages.missed(channelId, sinceSeq, collector.from, budget, MISSED_MAX) : { items: [], bytes: 0, hasMore: false };
       if (!socket.connected) return this.abandoned();
       this.refuseIfRevoked(pending);
       if (stream.isStopped) throw notFound('channel');
@@ -290,7 +291,10 @@ export class SubscriptionService implements OnModuleInit {
 
   /** This replica's stream has yet to emit up to what the client holds: wait for it, boundedly. */
   private async reached(stream: ChannelStream, seq: number): Promise<void> {
-    const reached = stream.reached(seq).then(() => true, () => Promise.reject(notFound('channel')));
+    const reached = stream.reached(seq).then(
+      () => true,
+      () => Promise.reject(notFound('channel')),
+    );
     if (!(await withTimeout(reached, REACH_TIMEOUT_MS, false))) throw unavailable('live delivery');
   }
 
@@ -344,7 +348,14 @@ export class SubscriptionService implements OnModuleInit {
     const mine = this.bySocket.get(socket.id);
     if (!mine) this.bySocket.set(socket.id, sub);
     else if (mine instanceof Map) mine.set(channelId, sub);
-    else this.bySocket.set(socket.id, new Map([[mine.channelId, mine], [channelId, sub]]));
+    else
+      this.bySocket.set(
+        socket.id,
+        new Map([
+          [mine.channelId, mine],
+          [channelId, sub],
+        ]),
+      );
     const theirs = this.byChannel.get(channelId) ?? new Map<string, Sub>();
     this.byChannel.set(channelId, theirs.set(socket.id, sub));
     this.presence.join(channelId, socket.data.user, socket.id);
@@ -406,14 +417,20 @@ export class SubscriptionService implements OnModuleInit {
   }
 
   private addPending(p: Pending) {
-    for (const [map, key] of [[this.pendingByChannel, p.channelId], [this.pendingBySocket, p.socket.id]] as const) {
+    for (const [map, key] of [
+      [this.pendingByChannel, p.channelId],
+      [this.pendingBySocket, p.socket.id],
+    ] as const) {
       const set = map.get(key) ?? new Set<Pending>();
       map.set(key, set.add(p));
     }
   }
 
   private removePending(p: Pending) {
-    for (const [map, key] of [[this.pendingByChannel, p.channelId], [this.pendingBySocket, p.socket.id]] as const) {
+    for (const [map, key] of [
+      [this.pendingByChannel, p.channelId],
+      [this.pendingBySocket, p.socket.id],
+    ] as const) {
       const set = map.get(key);
       if (set?.delete(p) && set.size === 0) map.delete(key);
     }

@@ -8,8 +8,8 @@ describe('OneOrMany', () => {
         let m: OneOrMany<string> | undefined;
         const model = new Set<string>();
         for (const [adding, v] of ops) {
-          if (adding) (m = add(m, v), model.add(v));
-          else (m = remove(m, v), model.delete(v));
+          if (adding) ((m = add(m, v)), model.add(v));
+          else ((m = remove(m, v)), model.delete(v));
           expect(members(m).sort()).toEqual([...model].sort());
           for (const x of ['a', 'b', 'c', 'd']) expect(has(m, x)).toBe(model.has(x));
           expect(m === undefined).toBe(model.size === 0);

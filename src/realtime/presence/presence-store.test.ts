@@ -106,8 +106,16 @@ describe('PresenceStore (Lua leases on a real Redis)', () => {
     const a = new PresenceStore(redis, 'a');
     await a.join('c1', alice);
     await a.join('c2', alice);
-    await a.reassert([{ channelId: 'c1', user: alice }, { channelId: 'c1', user: bob }]);
-    expect((await a.onlineIn(['c1', 'c2'])).get('c1')?.map((u) => u.id).sort()).toEqual([alice.id, bob.id]);
+    await a.reassert([
+      { channelId: 'c1', user: alice },
+      { channelId: 'c1', user: bob },
+    ]);
+    expect(
+      (await a.onlineIn(['c1', 'c2']))
+        .get('c1')
+        ?.map((u) => u.id)
+        .sort(),
+    ).toEqual([alice.id, bob.id]);
     expect((await a.onlineIn(['c1', 'c2'])).get('c2')).toEqual([]);
   });
 });
@@ -221,7 +229,12 @@ describe('PresenceService views on a real Redis', () => {
     await Promise.all([a.until('left carol'), b.until('left carol')]);
     expect(a.events).toEqual(['left carol']);
     expect(b.events).toEqual(['left carol']);
-    expect(a.presence.list('c1').map((u) => u.username).sort()).toEqual(['alice', 'bob']);
+    expect(
+      a.presence
+        .list('c1')
+        .map((u) => u.username)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
   });
 
   it('a replica reaped while stalled re-asserts at its next heartbeat and is announced joined again', async () => {
@@ -244,14 +257,18 @@ describe('PresenceService views on a real Redis', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     // converge's read completes, then is held: what arrives meanwhile is newer than what was read.
-    const a = await replica('inst-a', (pub, inst) => new (class extends PresenceStore {
-      override async onlineIn(ids: string[]) {
-        const users = await super.onlineIn(ids);
-        readDone();
-        await gate;
-        return users;
-      }
-    })(pub, inst));
+    const a = await replica(
+      'inst-a',
+      (pub, inst) =>
+        new (class extends PresenceStore {
+          override async onlineIn(ids: string[]) {
+            const users = await super.onlineIn(ids);
+            readDone();
+            await gate;
+            return users;
+          }
+        })(pub, inst),
+    );
     a.presence.join('c1', alice, 's1');
     await a.until('joined alice');
     const converging = a.presence.converge();
@@ -263,6 +280,11 @@ describe('PresenceService views on a real Redis', () => {
     release();
     await converging;
     expect(a.events).toEqual(['joined alice', 'joined bob']);
-    expect(a.presence.list('c1').map((u) => u.username).sort()).toEqual(['alice', 'bob']);
+    expect(
+      a.presence
+        .list('c1')
+        .map((u) => u.username)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
   });
 });

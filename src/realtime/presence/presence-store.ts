@@ -123,7 +123,10 @@ export class PresenceStore {
     channelIds.forEach((ch, i) => {
       const [err, all] = results[i] ?? [new Error('no reply'), null];
       if (err) throw err;
-      out.set(ch, Object.entries(all as Record<string, string>).map(([id, username]) => ({ id, username })));
+      out.set(
+        ch,
+        Object.entries(all as Record<string, string>).map(([id, username]) => ({ id, username })),
+      );
     });
     return out;
   }

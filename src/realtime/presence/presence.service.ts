@@ -213,10 +213,13 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
   /** Re-reads every view after the others had a heartbeat to re-assert, so nobody is announced gone who simply re-asserted late. */
   scheduleConverge(): void {
     if (this.convergeTimer) return;
-    this.convergeTimer = setTimeout(() => {
-      this.convergeTimer = undefined;
-      void this.converge().catch((e: unknown) => this.background.failed('presence-converge', e));
-    }, this.heartbeatMs + RECONNECT_MS + MARGIN_MS);
+    this.convergeTimer = setTimeout(
+      () => {
+        this.convergeTimer = undefined;
+        void this.converge().catch((e: unknown) => this.background.failed('presence-converge', e));
+      },
+      this.heartbeatMs + RECONNECT_MS + MARGIN_MS,
+    );
     this.convergeTimer.unref();
   }
 

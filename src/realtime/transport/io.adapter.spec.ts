@@ -5,7 +5,7 @@ import { logContext } from '../../logging/logger.js';
 import { CrosswireIoAdapter } from './io.adapter.js';
 
 describe('CrosswireIoAdapter', () => {
-  it('runs each socket event\'s handler in a log context naming the socket, so its log lines carry socketId', async () => {
+  it("runs each socket event's handler in a log context naming the socket, so its log lines carry socketId", async () => {
     const adapter = new CrosswireIoAdapter(undefined as never, loadConfig({}), null);
     const seen: Array<Record<string, string> | undefined> = [];
     const handled = new Promise<void>((done) => {

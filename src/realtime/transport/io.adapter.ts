@@ -100,7 +100,7 @@ export class CrosswireIoAdapter extends IoAdapter {
   private async handle(socket: Socket, callback: Handler['callback'], data: unknown, ack: ((answer: unknown) => void) | undefined, manual?: boolean) {
     try {
       let result: unknown = await callback(data, ack);
-      if (isObservable(result)) result = await lastValueFrom(result as Observable<unknown>, { defaultValue: undefined });
+      if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
       if (result === undefined || result === null || !socket.connected) return;
       const reply = result as { event?: string; data?: unknown };
       if (reply.event) socket.emit(reply.event, reply.data);

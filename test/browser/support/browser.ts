@@ -14,7 +14,11 @@ export const ARTIFACTS = path.resolve('.data', 'artifacts', 'browser');
 export function assertWebBuildFresh(): void {
   const built = statSync(path.resolve('dist', 'web', 'assets', 'app.js'), { throwIfNoEntry: false })?.mtimeMs;
   if (built === undefined) throw new Error('dist/web is missing: run `npm run build` first');
-  const sources = ['web', 'client'].flatMap((dir) => readdirSync(dir).filter((f) => /\.(ts|html|css)$/.test(f) && !f.endsWith('.spec.ts')).map((f) => path.join(dir, f)));
+  const sources = ['web', 'client'].flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => /\.(ts|html|css)$/.test(f) && !f.endsWith('.spec.ts'))
+      .map((f) => path.join(dir, f)),
+  );
   const newer = sources.filter((f) => statSync(f).mtimeMs > built);
   if (newer.length > 0) throw new Error(`dist/web is older than ${newer.join(', ')}: run \`npm run build\` (or \`npm run build:web\`)`);
 }

@@ -62,13 +62,19 @@ export class ChatPage {
   async createChannel(name: string): Promise<void> {
     await this.byTestId('channel-name').fill(name);
     await this.byTestId('create-channel').click();
-    await this.page.locator('#channel-title').filter({ hasText: `#${name}` }).waitFor();
+    await this.page
+      .locator('#channel-title')
+      .filter({ hasText: `#${name}` })
+      .waitFor();
   }
 
   async openChannel(name: string): Promise<void> {
     await this.page.getByRole('button', { name: 'Refresh the list' }).click();
     await this.page.locator(`[data-testid=channel-item][data-channel-name="${name}"]`).click();
-    await this.page.locator('#channel-title').filter({ hasText: `#${name}` }).waitFor();
+    await this.page
+      .locator('#channel-title')
+      .filter({ hasText: `#${name}` })
+      .waitFor();
   }
 
   /** Sends and waits until the message is on this page (so the next send comes after it). */

@@ -105,8 +105,7 @@ export interface World {
 
 const typingHandled = (url: string) => metricValue(url, 'crosswire_socket_events_total', { event: 'typing' });
 
-const eventOnce = (s: ClientSocket, event: 'channel:removed' | 'session:revoked') =>
-  new Promise((resolve) => (s as any).once(event, resolve));
+const eventOnce = (s: ClientSocket, event: 'channel:removed' | 'session:revoked') => new Promise((resolve) => (s as any).once(event, resolve));
 
 /** `expired` is a token that B accepted earlier (its signature is remembered there) and that has expired since. */
 export async function buildWorld(a: string, b: string, cast: Cast, expired: string): Promise<World> {

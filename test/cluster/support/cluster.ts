@@ -96,9 +96,7 @@ export interface ClusterOptions {
 
 /** N replicas (separate processes, built code) on one real Redis and one Postgres database. */
 export async function startCluster(n = 3, env: Record<string, string> = {}, opts: ClusterOptions = {}): Promise<Cluster> {
-  const db: TestDatabase = opts.databaseUrl
-    ? { name: new URL(opts.databaseUrl).pathname.slice(1), url: opts.databaseUrl, drop: async () => undefined }
-    : await createTestDatabase();
+  const db: TestDatabase = opts.databaseUrl ? { name: new URL(opts.databaseUrl).pathname.slice(1), url: opts.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const redis = new RedisProcess(await freePort());
   await redis.start();
   const common = { ...FAST_ENV, DATABASE_URL: db.url, REDIS_URL: redis.url, JWT_SECRET: CLUSTER_SECRET, MIGRATE_ON_START: 'false', ...env };
@@ -117,7 +115,6 @@ export async function startCluster(n = 3, env: Record<string, string> = {}, opts
     },
   };
 }
-
 
 /**
  * One cluster for a whole test file, stopped afterwards together with every
