@@ -11,15 +11,20 @@ ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-slim AS build
 WORKDIR /app
-# No dependency install scripts: nothing here needs them (prisma's preinstall
-# is a version check, @prisma/engines' postinstall downloads engines we do not
-# use), and npm 11 would skip them anyway unless approved.
+# No dependency install scripts: nothing the image runs needs them (prisma's
+# preinstall is a version check, @prisma/engines' postinstall downloads engines
+# we do not use, embedded Postgres is not used with DATABASE_URL, esbuild's API
+# works without its postinstall).
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY src ./src
 COPY scripts ./scripts
+# `npm run build` compiles these too (tsconfig.build.json) and bundles the pages (web/, on client/).
+COPY bench ./bench
+COPY client ./client
+COPY web ./web
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-slim

@@ -313,4 +313,13 @@ describe('docker-compose.yml, Dockerfile and the HAProxy configs', () => {
     const ignored = readFileSync(path.join(projectRoot, '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['node_modules', 'dist', '.data', '.git', 'coverage']) expect(ignored).toContain(entry);
   });
+
+  it('Dockerfile: the build stage copies everything `npm run build` reads (every folder tsconfig.build.json includes, web/, the configs)', () => {
+    const dockerfile = readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
+    const build = dockerfile.slice(0, dockerfile.indexOf('RUN npm run build'));
+    const copied = [...build.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/)).map((p) => p.replace(/\/$/, ''));
+    const includes = (JSON.parse(readFileSync(path.join(projectRoot, 'tsconfig.build.json'), 'utf8')) as { include: string[] }).include;
+    const needed = [...includes, 'web', 'prisma', 'prisma.config.ts', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
+    expect(needed.filter((p) => !copied.includes(p))).toEqual([]);
+  });
 });
