@@ -30,16 +30,17 @@ export async function measureMemory(pid: number, inspectPort: number): Promise<M
   const ws = new WebSocket(await debuggerUrl(inspectPort, Date.now() + 10_000));
   await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
   let nextId = 1;
-  const pending = new Map<number, (v: any) => void>();
+  const pending = new Map<number, (v: unknown) => void>();
   ws.on('message', (raw) => {
-    const msg = JSON.parse(raw.toString()) as { id?: number; result?: unknown };
+    // A Buffer: the socket keeps ws's default binaryType ('nodebuffer').
+    const msg = JSON.parse((raw as Buffer).toString()) as { id?: number; result?: unknown };
     if (msg.id && pending.has(msg.id)) {
       pending.get(msg.id)!(msg.result);
       pending.delete(msg.id);
     }
   });
   const send = (method: string, params: unknown = {}) =>
-    new Promise<any>((resolve) => {
+    new Promise<unknown>((resolve) => {
       const id = nextId++;
       pending.set(id, resolve);
       ws.send(JSON.stringify({ id, method, params }));
@@ -47,8 +48,8 @@ export async function measureMemory(pid: number, inspectPort: number): Promise<M
   try {
     await send('HeapProfiler.collectGarbage');
     await send('HeapProfiler.collectGarbage');
-    const r = await send('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
-    const usage = JSON.parse(r.result.value as string) as MemoryUsage;
+    const r = (await send('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
+    const usage = JSON.parse(r.result.value) as MemoryUsage;
     // Closes the inspector; it sends no reply.
     ws.send(JSON.stringify({ id: nextId++, method: 'Runtime.evaluate', params: { expression: 'process._debugEnd()' } }));
     await new Promise((r) => setTimeout(r, 200));

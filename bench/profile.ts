@@ -94,7 +94,7 @@ export async function profileHub(ctx: Ctx, load: ProfileLoad, target: string): P
   const [channelId] = await ctx.seed.channels(users[0], 1, `profile-${load}`);
   const seconds = ctx.profile.quick ? 2 : 5;
   let description: string;
-  let loadFrom = 0;
+  let loadFrom: number;
   if (load === 'fanout') {
     description = `500 subscribers, 100 msg/s over the socket, ${seconds} s`;
     const rig = await openRig(ctx, { side: 'hub', subServers: [hub], pubServers: [hub], subscribers: 500, channelId: channelId });

@@ -127,7 +127,7 @@ async function run(opts: Options): Promise<number> {
     console.log(`[bench] results: ${path.relative(process.cwd(), file)} (${results.durationS} s)`);
     return 0;
   } catch (e) {
-    if (!interrupted) console.error(`[bench] failed: ${(e as Error).stack ?? e}\n[bench] logs: ${topo.logs}`);
+    if (!interrupted) console.error(`[bench] failed: ${(e as Error).stack ?? String(e)}\n[bench] logs: ${topo.logs}`);
     return 1;
   } finally {
     await seed?.close().catch(() => undefined);

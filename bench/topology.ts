@@ -146,7 +146,7 @@ export class Topology {
   /** Exactly `n` servers of that side running (the others stopped), each ready. */
   async ensure(side: Side, n: number, nodeArgs: string[] = []): Promise<Server[]> {
     const slots = this.servers[side];
-    await Promise.all(slots.map((s, i) => (s && i >= n ? this.stopServer(side, i) : undefined)));
+    await Promise.all(slots.map((s, i) => (s && i >= n ? this.stopServer(side, i) : Promise.resolve())));
     const started: Promise<Server>[] = [];
     for (let i = 0; i < n; i++) if (!slots[i]) started.push(this.startServer(side, i, nodeArgs));
     await Promise.all(started);

@@ -27,9 +27,8 @@ fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
 # ESLint (type-aware: needs the generated Prisma client, so after the build) and
-# prettier --check; a lint failure fails the run. Off until the tree has been
-# formatted once (`npm run format && npx eslint . --fix`, then the rest by hand):
-# set CROSSWIRE_LINT=1 to run it now.
-if [ "${CROSSWIRE_LINT:-0}" = 1 ]; then npm run lint --silent; fi
+# prettier --check, before any test: a lint failure fails the run (set -e).
+# `npm run format` fixes the formatting.
+npm run lint --silent
 # --forceExit: killed replica processes can leave jest waiting on their pipes.
 NODE_OPTIONS=--experimental-vm-modules npx jest --ci --forceExit "$@"

@@ -55,7 +55,8 @@ function main(): void {
   });
   httpServer.listen(port, '127.0.0.1', () => console.log(JSON.stringify({ msg: 'baseline listening', id, port })));
   const stop = () => {
-    io.close();
+    // Not awaited, as before: process.exit below ends the process before it can settle (it would not reject: allSettled, and the HTTP close resolves even on error).
+    void io.close();
     pub.disconnect();
     sub.disconnect();
     process.exit(0);

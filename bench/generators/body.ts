@@ -1,7 +1,9 @@
 // The message body every publisher sends: the send time (for end-to-end
 // latency on the same machine clock), the step it belongs to, its index in
 // that step, and padding up to the wanted size of JSON.stringify(body).
-export interface BenchBody {
+
+/** A type alias, not an interface, so that it is assignable to Json (a message body). */
+export type BenchBody = {
   /** Send time, ms since the epoch (sub-ms resolution). */
   t: number;
   /** Step tag: receivers count only the current step's messages. */
@@ -9,7 +11,7 @@ export interface BenchBody {
   /** Index within the step, from 0. */
   n: number;
   p: string;
-}
+};
 
 export function makeBody(t: number, s: string, n: number, bytes: number): BenchBody {
   const base = JSON.stringify({ t, s, n, p: '' }).length;

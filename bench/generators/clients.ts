@@ -1,5 +1,6 @@
 // Socket.IO client plumbing shared by the generator jobs.
 import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents } from '../../src/events/events.js';
 
 export type Sock = Socket;
 
@@ -22,8 +23,13 @@ export function connectSocket(url: string, token: string | undefined, opts: Reco
   });
 }
 
-export function emitAck<T = any>(socket: Sock, event: string, payload: unknown, timeoutMs = 30_000): Promise<T> {
-  return socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
+/** The events the server answers through an ack (the baseline answers them with the hub's shapes). */
+export type AckedEvent = 'channel:subscribe' | 'channel:unsubscribe' | 'message:publish';
+/** What the server acks `E` with: the argument of its ack callback. */
+export type AckOf<E extends AckedEvent> = Parameters<NonNullable<Parameters<ClientToServerEvents[E]>[1]>>[0];
+
+export function emitAck<E extends AckedEvent>(socket: Sock, event: E, payload: Parameters<ClientToServerEvents[E]>[0], timeoutMs = 30_000): Promise<AckOf<E>> {
+  return socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<AckOf<E>>;
 }
 
 /** Runs `task(i)` for i in 0..n-1 with at most `width` at once; returns the failures' messages. */

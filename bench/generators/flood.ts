@@ -4,6 +4,7 @@
 // in the window it was sent in, so a window shows what a client sending then
 // met; ok answers are listed for the loss check against the database.
 import type http from 'node:http';
+import type { MessageDto } from '../../src/events/dto.js';
 import { encode, type Histogram, newHistogram, nowMs, recordMs } from '../histogram.js';
 import { makeBody } from './body.js';
 import { connectSocket, emitAck, inBatches, sleep, type Sock } from './clients.js';
@@ -75,7 +76,7 @@ export class FloodJob implements Job {
     const a = this.args;
     // Open loop: a request must never wait for a free connection here, or the client's queue is measured, not the hub's.
     this.agent = keepAliveAgent(4096);
-    this.sockets = new Array(a.tokens.length);
+    this.sockets = new Array<Sock>(a.tokens.length);
     const failed = await inBatches(a.tokens.length, 16, async (i) => {
       const s = await connectSocket(a.url, a.tokens[i]);
       s.on('disconnect', () => this.disconnects++);
@@ -105,7 +106,7 @@ export class FloodJob implements Job {
           retryReusedReset: true,
         });
         const outcome: Outcome = r.status === 201 || r.status === 200 ? 'ok' : r.status === 429 ? 'limited' : r.status === 503 ? 'unavailable' : 'other';
-        return { door, raw: `${r.status}${r.retried ? ' (retried after a keep-alive reset)' : ''}`, outcome, channel, seq: outcome === 'ok' ? r.body?.seq : undefined };
+        return { door, raw: `${r.status}${r.retried ? ' (retried after a keep-alive reset)' : ''}`, outcome, channel, seq: outcome === 'ok' ? (r.body as MessageDto | undefined)?.seq : undefined };
       }
       const ack = await emitAck(this.sockets[user], 'message:publish', { channelId, ...payload }, a.timeoutMs);
       if (ack?.ok) return { door, raw: 'ok', outcome: 'ok', channel, seq: ack.message?.seq };

@@ -59,7 +59,7 @@ export class HttpLoadJob implements Job {
       headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
       requests: [
         {
-          setupRequest: (req: any) => {
+          setupRequest: (req: autocannon.Request) => {
             const k = n++;
             const path = a.paths ? a.paths[k % a.paths.length] : req.path;
             if (!publish) return { ...req, path };
@@ -74,9 +74,15 @@ export class HttpLoadJob implements Job {
       non2xx: result.non2xx,
       errors: result.errors,
       timeouts: result.timeouts,
-      latency: { p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max, samples: (result.latency as any).totalCount ?? result.requests.total },
+      latency: {
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        maxMs: result.latency.max,
+        // autocannon sets latency.totalCount (the number of samples); its types leave it out.
+        samples: (result.latency as autocannon.Histogram & { totalCount?: number }).totalCount ?? result.requests.total,
+      },
       durationS: result.duration,
-      statusCodes: Object.fromEntries(['1xx', '2xx', '3xx', '4xx', '5xx'].map((k) => [k, (result as any)[k]])),
+      statusCodes: Object.fromEntries((['1xx', '2xx', '3xx', '4xx', '5xx'] as const).map((k) => [k, result[k]])),
     };
   }
 

@@ -1,9 +1,11 @@
 // Minimal HTTP calls for generators: one keep-alive agent per caller, JSON in and out.
 import http from 'node:http';
+import type { MessageDto } from '../../src/events/dto.js';
 
 export interface HttpResult {
   status: number;
-  body: any;
+  /** The parsed JSON (the text when it is not JSON, undefined when empty): cast it to the endpoint's shape once the status says which. */
+  body: unknown;
   /** Sent again once: a reused keep-alive connection was reset before any answer (retryReusedReset). */
   retried?: boolean;
 }
@@ -50,6 +52,12 @@ export function request(url: string, opts: RequestOpts): Promise<HttpResult> {
     });
     req.end(data);
   });
+}
+
+/** What GET /api/channels/:id/messages answers with (200); a publish answers with the MessageDto (201, or 200 when a retry). */
+export interface MessagesPage {
+  items: MessageDto[];
+  lastSeq: number;
 }
 
 export const keepAliveAgent = (maxSockets: number) => new http.Agent({ keepAlive: true, maxSockets });

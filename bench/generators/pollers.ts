@@ -5,7 +5,7 @@ import http from 'node:http';
 import { encode, newHistogram, nowMs, recordMs } from '../histogram.js';
 import { isBenchBody } from './body.js';
 import { sleep } from './clients.js';
-import { request } from './http.js';
+import { type MessagesPage, request } from './http.js';
 import type { Job } from './protocol.js';
 
 export interface PollersArgs {
@@ -52,7 +52,7 @@ export class PollersJob implements Job {
         this.polls++;
         if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
         const now = nowMs();
-        for (const m of r.body.items as Array<{ seq: number; body: unknown }>) {
+        for (const m of (r.body as MessagesPage).items) {
           afterSeq = Math.max(afterSeq, m.seq);
           if (isBenchBody(m.body) && m.body.s === this.tag) {
             recordMs(this.hist, now - m.body.t);

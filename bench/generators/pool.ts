@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Child, startChild, stopChild } from '../../scripts/cluster-children.js';
 import type { TrackedProcess } from '../procs.js';
-import type { Command, JobKind, Reply, Request } from './protocol.js';
+import type { Command, JobKind, Reply } from './protocol.js';
 
 const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'process.js');
 
@@ -47,7 +47,7 @@ export class JobHandle<S = unknown> {
     readonly id: number,
     readonly started: S,
   ) {}
-  call<T = any>(name: string, args?: unknown): Promise<T> {
+  call<T = unknown>(name: string, args?: unknown): Promise<T> {
     return this.gen.send({ op: 'call', job: this.id, name, args }) as Promise<T>;
   }
   stop(): Promise<unknown> {
@@ -72,7 +72,7 @@ export class GeneratorPool {
     }
   }
 
-  async job<S = any>(gen: number, kind: JobKind, args: unknown): Promise<JobHandle<S>> {
+  async job<S = unknown>(gen: number, kind: JobKind, args: unknown): Promise<JobHandle<S>> {
     const g = this.gens[gen % this.gens.length];
     const id = jobIds++;
     const started = (await g.send({ op: 'start', job: id, kind, args })) as S;
@@ -80,7 +80,7 @@ export class GeneratorPool {
   }
 
   /** `total` clients split over every generator: argsFor(i, count, offset) makes each one's args. */
-  async spread<S = any>(kind: JobKind, total: number, argsFor: (count: number, offset: number) => unknown, gens = this.gens.length): Promise<JobHandle<S>[]> {
+  async spread<S = unknown>(kind: JobKind, total: number, argsFor: (count: number, offset: number) => unknown, gens = this.gens.length): Promise<JobHandle<S>[]> {
     const n = Math.min(gens, this.gens.length, Math.max(1, total));
     const jobs: Promise<JobHandle<S>>[] = [];
     let offset = 0;

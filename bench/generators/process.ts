@@ -2,25 +2,26 @@
 // several, each hosting jobs (clients of one kind) it drives over IPC, so the
 // clients' CPU is spread over processes and measured per process.
 import { isEntry } from '../../scripts/entry.js';
-import { DuplexJob } from './duplex.js';
-import { FloodJob } from './flood.js';
-import { HttpLoadJob } from './http-load.js';
-import { LoginFloodJob } from './login-flood.js';
-import { PollersJob } from './pollers.js';
+import { type DuplexArgs, DuplexJob } from './duplex.js';
+import { type FloodArgs, FloodJob } from './flood.js';
+import { type HttpLoadArgs, HttpLoadJob } from './http-load.js';
+import { type LoginFloodArgs, LoginFloodJob } from './login-flood.js';
+import { type PollersArgs, PollersJob } from './pollers.js';
 import type { Job, JobKind, Reply, Request } from './protocol.js';
-import { PublishersJob } from './publishers.js';
-import { StormJob } from './storm.js';
-import { SubscribersJob } from './subscribers.js';
+import { type PublishersArgs, PublishersJob } from './publishers.js';
+import { type StormArgs, StormJob } from './storm.js';
+import { type SubscribersArgs, SubscribersJob } from './subscribers.js';
 
-const makers: Record<JobKind, (args: any) => Job> = {
-  subscribers: (a) => new SubscribersJob(a),
-  publishers: (a) => new PublishersJob(a),
-  pollers: (a) => new PollersJob(a),
-  storm: (a) => new StormJob(a),
-  duplex: (a) => new DuplexJob(a),
-  'http-load': (a) => new HttpLoadJob(a),
-  flood: (a) => new FloodJob(a),
-  'login-flood': (a) => new LoginFloodJob(a),
+// The args come over IPC as the orchestrator wrote them for that kind.
+const makers: Record<JobKind, (args: unknown) => Job> = {
+  subscribers: (a) => new SubscribersJob(a as SubscribersArgs),
+  publishers: (a) => new PublishersJob(a as PublishersArgs),
+  pollers: (a) => new PollersJob(a as PollersArgs),
+  storm: (a) => new StormJob(a as StormArgs),
+  duplex: (a) => new DuplexJob(a as DuplexArgs),
+  'http-load': (a) => new HttpLoadJob(a as HttpLoadArgs),
+  flood: (a) => new FloodJob(a as FloodArgs),
+  'login-flood': (a) => new LoginFloodJob(a as LoginFloodArgs),
 };
 
 function main(): void {

@@ -3,6 +3,7 @@
 // closed loop with a fixed number in flight. Records the ack latency and
 // which message indices were acknowledged (receivers' loss is counted against them).
 import type http from 'node:http';
+import type { MessageDto } from '../../src/events/dto.js';
 import { encode, newHistogram, nowMs, recordMs } from '../histogram.js';
 import { makeBody } from './body.js';
 import { connectSocket, emitAck, sleep, type Sock } from './clients.js';
@@ -63,7 +64,7 @@ export class PublishersJob implements Job {
     return { connections: this.sockets.length };
   }
 
-  private publishOne(tag: string, n: number, channelId: string, bytes: number): Promise<any> {
+  private publishOne(tag: string, n: number, channelId: string, bytes: number): Promise<MessageDto> {
     const a = this.args;
     const body = makeBody(nowMs(), tag, n, bytes);
     const clientMsgId = `${tag}-${process.pid}-${n}`;
@@ -77,7 +78,7 @@ export class PublishersJob implements Job {
     const url = `${a.urls[n % a.urls.length]}/api/channels/${channelId}/messages`;
     return request(url, { method: 'POST', token: a.tokens?.[n % a.tokens.length], body: { body, clientMsgId }, agent: this.agent! }).then((r) => {
       if (r.status !== 201 && r.status !== 200) throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-      return r.body;
+      return r.body as MessageDto;
     });
   }
 

@@ -5,7 +5,7 @@
 // resubscribed, and when it held everything stored before it came back.
 import http from 'node:http';
 import { connectSocket, emitAck, inBatches, Seen, sleep, type Sock } from './clients.js';
-import { request } from './http.js';
+import { type MessagesPage, request } from './http.js';
 import type { Job } from './protocol.js';
 
 export interface StormArgs {
@@ -77,9 +77,9 @@ export class StormJob implements Job {
     });
     const ack = await emitAck(socket, 'channel:subscribe', { channelId: a.channelId, sinceSeq: c.contiguous });
     if (!ack?.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack?.error)}`);
-    const head = ack.channel.lastSeq as number;
-    for (const m of ack.missed as Array<{ seq: number }>) c.take(m.seq, false);
-    let more = ack.hasMore as boolean;
+    const head = ack.channel.lastSeq;
+    for (const m of ack.missed) c.take(m.seq, false);
+    let more = ack.hasMore;
     while (more && c.contiguous < head) {
       const r = await request(`${a.urls[urlIndex]}/api/channels/${a.channelId}/messages?afterSeq=${c.contiguous}&limit=500`, {
         method: 'GET',
@@ -87,8 +87,9 @@ export class StormJob implements Job {
         agent: this.agent,
       });
       if (r.status !== 200) throw new Error(`history HTTP ${r.status}`);
-      for (const m of r.body.items as Array<{ seq: number }>) c.take(m.seq, false);
-      more = r.body.items.length > 0;
+      const page = r.body as MessagesPage;
+      for (const m of page.items) c.take(m.seq, false);
+      more = page.items.length > 0;
     }
     if (c.droppedAt !== undefined) {
       c.resubAt = Date.now();

@@ -138,7 +138,8 @@ export function judgeClaims(sc: Scenarios): ClaimVerdict[] {
     });
   else out.push(NOT('9', 'WebSocket needs memory and buffers', 'needs the idle scenario'));
 
-  const read = sc.read?.summary as Record<string, unknown> | undefined;
+  // bench/scenarios/read.ts: requests/s (numbers) and the Cache-Control and ETag headers (string, or null when absent).
+  const read = sc.read?.summary as Record<string, number | string | null> | undefined;
   if (read)
     out.push({
       n: 'caching',

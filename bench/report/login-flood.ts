@@ -3,6 +3,7 @@
 // the current rule), and its section of tables.
 import { type FloodPhaseSummary, type LoginFloodSummary, RULE, ruleText } from '../scenarios/login-flood.js';
 import type { ScenarioResult } from '../scenarios/context.js';
+import type { Cell } from './markdown.js';
 import type { Verdict } from './results.js';
 
 const ms = (v: number | null | undefined) => (v == null ? 'n/a' : `${v} ms`);
@@ -78,7 +79,7 @@ export function judgeLoginFlood(sc: ScenarioResult | undefined, add: (v: Verdict
   add({ id: 'login-flood-closed', text: TEXT.closed(s), ...verdict(s, s.closed) });
 }
 
-export function loginFloodSection(sc: ScenarioResult, table: (header: string[], rows: unknown[][]) => string): string[] {
+export function loginFloodSection(sc: ScenarioResult, table: (header: string[], rows: Cell[][]) => string): string[] {
   const s = sc.summary as unknown as LoginFloodSummary;
   const row = (name: string, p: FloodPhaseSummary) => {
     const v = judgePhase(s, p);

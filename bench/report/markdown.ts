@@ -5,16 +5,19 @@ import { loginFloodSection } from './login-flood.js';
 import { overloadSection } from './overload.js';
 import { reconcileSection } from './reconcile.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
+import type { ScalingRow } from '../scenarios/scaling.js';
 import type { Results } from './results.js';
 
-const esc = (s: unknown) =>
+/** What a table cell holds: a primitive, written as String() writes it ('–' when missing). */
+export type Cell = string | number | boolean | null | undefined;
+const esc = (s: Cell) =>
   String(s ?? '–')
     .replace(/\|/g, '\\|')
     .replace(/\n/g, ' ');
 const num = (v: unknown, d = 0) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 }) : '–');
 const pct = (v: number) => `${Math.round(v * 100)}%`;
 
-function table(header: string[], rows: unknown[][]): string {
+function table(header: string[], rows: Cell[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
@@ -30,7 +33,7 @@ const genMax = (s: StepResult) => {
 };
 const pg = (s: StepResult) => pct(cpuOf(s, ['postgres'])[0]?.core ?? 0);
 
-export function stepTable(steps: StepResult[], extra: Array<[string, (s: StepResult) => unknown]> = []): string {
+export function stepTable(steps: StepResult[], extra: Array<[string, (s: StepResult) => Cell]> = []): string {
   return table(
     [
       'step',
@@ -231,7 +234,7 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
       ),
     ]),
     scenario(sc.scaling, (s) => {
-      const rows = ['1', '2', '3'].map((k) => (s.summary as Record<string, any>)[k]).filter(Boolean);
+      const rows = ['1', '2', '3'].map((k) => (s.summary as Record<string, ScalingRow | undefined>)[k]).filter((x): x is ScalingRow => Boolean(x));
       return [
         chart('scaling.svg'),
         '',
@@ -274,7 +277,8 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     scenario(sc.storm, (s) => [
       table(
         ['measure', 'value'],
-        Object.entries(s.summary).map(([k, v]) => [k, v]),
+        // A flat summary: numbers, strings and nulls.
+        Object.entries(s.summary as Record<string, Cell>).map(([k, v]) => [k, v]),
       ),
       '',
       stepTable(s.steps),
@@ -284,7 +288,8 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
       '',
       table(
         ['measure', 'value'],
-        Object.entries(s.summary).map(([k, v]) => [k, v ?? 'absent']),
+        // A flat summary: numbers, and the headers (strings, null when absent).
+        Object.entries(s.summary as Record<string, Cell>).map(([k, v]) => [k, v ?? 'absent']),
       ),
     ]),
     scenario(sc.claims, (s) => [
@@ -298,10 +303,10 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     '## Configuration',
     '',
     `- Profile: ${JSON.stringify(r.config.profile)}.`,
-    `- Hub: built code (\`dist/src/main.js\`), one process per replica, environment as \`npm run cluster\` gives it (scripts/cluster-config.ts) plus ${JSON.stringify(r.config.hubEnv)}; \`MIGRATE_ON_START=false\` (the bench migrates once). Limits raised for the bench: ${(r.config.limitsRaised as string[]).length ? (r.config.limitsRaised as string[]).join('; ') : 'none (no hub limit was in the way)'}.`,
+    `- Hub: built code (\`dist/src/main.js\`), one process per replica, environment as \`npm run cluster\` gives it (scripts/cluster-config.ts) plus ${JSON.stringify(r.config.hubEnv)}; \`MIGRATE_ON_START=false\` (the bench migrates once). Limits raised for the bench: ${r.config.limitsRaised.length ? r.config.limitsRaised.join('; ') : 'none (no hub limit was in the way)'}.`,
     '- Bench users are inserted directly into the database (placeholder password hash, so they cannot log in) with tokens signed by the run’s own secret, generated into the run’s temporary folder.',
     '- Clients connect to the replicas directly (no HAProxy); each replica and baseline server reaches Redis through a byte-counting proxy of its own.',
-    `- Baseline (bench/baseline/server.ts): socket.io 4 + @socket.io/redis-adapter on ioredis, no auth, no persistence, same event names and \`message:created\` shape as the hub. Server options: \`${JSON.stringify((r.config.baseline as any).server)}\`; adapter: \`${JSON.stringify((r.config.baseline as any).adapter)}\`; ioredis: \`${JSON.stringify((r.config.baseline as any).redis)}\`.`,
+    `- Baseline (bench/baseline/server.ts): socket.io 4 + @socket.io/redis-adapter on ioredis, no auth, no persistence, same event names and \`message:created\` shape as the hub. Server options: \`${JSON.stringify(r.config.baseline.server)}\`; adapter: \`${JSON.stringify(r.config.baseline.adapter)}\`; ioredis: \`${JSON.stringify(r.config.baseline.redis)}\`.`,
     `- Load generators: ${String(r.config.generatorProcesses)} processes (bench/generators), socket.io-client over WebSocket, Node http with keep-alive, autocannon for REST closed loops; latencies in hdr-histogram-js (µs), from a send time inside each message body (same machine clock).`,
     '',
   );

@@ -1,6 +1,7 @@
 // The overload scenario in the report: its two verdicts (sheds and recovers
 // without a crash; nothing acknowledged lost) and its section of tables.
 import type { Outcome } from '../generators/flood.js';
+import type { Cell } from './markdown.js';
 import type { ScenarioResult } from '../scenarios/context.js';
 import type { ReplicaWatch } from '../scenarios/overload-monitor.js';
 import type { LossCheck, WindowRow } from '../scenarios/overload-windows.js';
@@ -105,7 +106,7 @@ function around(s: OverloadSummary): WindowRow[] {
   return s.windows.slice(Math.max(0, first - 2), rec);
 }
 
-export function overloadSection(sc: ScenarioResult, table: (header: string[], rows: unknown[][]) => string): string[] {
+export function overloadSection(sc: ScenarioResult, table: (header: string[], rows: Cell[][]) => string): string[] {
   const s = sc.summary as unknown as OverloadSummary;
   const ms = (v: number | null) => (v === null ? '–' : String(v));
   return [

@@ -2,8 +2,9 @@
 // figures as the scenario computed them (its notes, printed under the table,
 // give each figure's rule).
 import type { ScenarioResult } from '../scenarios/context.js';
+import type { Cell } from './markdown.js';
 
-export function reconcileSection(sc: ScenarioResult, table: (header: string[], rows: unknown[][]) => string): string[] {
+export function reconcileSection(sc: ScenarioResult, table: (header: string[], rows: Cell[][]) => string): string[] {
   const v = (x: number | string | boolean | null | undefined, unit = '') => (x === null || x === undefined ? '–' : `${typeof x === 'number' ? x.toLocaleString('en-US') : String(x)}${unit}`);
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   return [

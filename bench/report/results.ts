@@ -2,9 +2,20 @@
 // the jest test checks a --quick run against REQUIRED_*.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Profile } from '../config.js';
 import type { ProfileResult } from '../profile.js';
 import type { ScenarioResult } from '../scenarios/context.js';
 import type { MachineInfo } from './machine.js';
+
+/** How the run was made (bench/run.ts), printed in the report's Configuration section. */
+export interface RunConfig {
+  profile: Profile;
+  generatorProcesses: number;
+  hubEnv: Record<string, string>;
+  limitsRaised: string[];
+  /** The baseline's Socket.IO server, redis-adapter and ioredis options (bench/baseline/options.ts). */
+  baseline: { server: object; adapter: object; redis: object };
+}
 
 export interface Verdict {
   id: string;
@@ -31,7 +42,7 @@ export interface Results {
   finishedAt: string;
   durationS: number;
   machine: MachineInfo;
-  config: Record<string, unknown>;
+  config: RunConfig;
   scenarios: Record<string, ScenarioResult>;
   targets: Verdict[];
   claims: ClaimVerdict[];
@@ -64,19 +75,23 @@ export const REQUIRED_STEP = [
 ] as const;
 export const REQUIRED_CPU = ['processes', 'machineBusy', 'otherLoad', 'wallMs'] as const;
 
+type Fields = Record<string, unknown>;
+
 /** Names of the required fields a results object lacks (empty when complete). */
-export function missingFields(r: Record<string, any>): string[] {
+export function missingFields(results: object): string[] {
+  // Read as JSON objects: any field may be missing (scenarios and steps are expected to be objects).
+  const r = results as Fields;
   const missing: string[] = [];
-  const check = (obj: Record<string, unknown> | undefined, keys: readonly string[], at: string) => {
+  const check = (obj: Fields | undefined, keys: readonly string[], at: string) => {
     for (const k of keys) if (!obj || !(k in obj)) missing.push(`${at}.${k}`);
   };
   check(r, REQUIRED_TOP, 'results');
-  check(r.machine, REQUIRED_MACHINE, 'machine');
-  for (const [id, s] of Object.entries<any>(r.scenarios ?? {})) {
+  check(r.machine as Fields | undefined, REQUIRED_MACHINE, 'machine');
+  for (const [id, s] of Object.entries((r.scenarios ?? {}) as Record<string, Fields>)) {
     check(s, REQUIRED_SCENARIO, `scenarios.${id}`);
-    (s.steps ?? []).forEach((st: any, i: number) => {
+    ((s.steps ?? []) as Fields[]).forEach((st, i) => {
       check(st, REQUIRED_STEP, `scenarios.${id}.steps[${i}]`);
-      check(st.cpu, REQUIRED_CPU, `scenarios.${id}.steps[${i}].cpu`);
+      check(st.cpu as Fields | undefined, REQUIRED_CPU, `scenarios.${id}.steps[${i}].cpu`);
     });
   }
   return missing;

@@ -87,10 +87,10 @@ async function scrape(hub: Server): Promise<{ refused: Record<string, number>; l
   return { refused, loopMaxMs: lag('nodejs_eventloop_lag_max_seconds'), loopP99Ms: lag('nodejs_eventloop_lag_p99_seconds') };
 }
 
-const diff = (a: Record<string, number>, b: Record<string, number>) =>
+const diff = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
   Object.fromEntries(
     Object.keys(b)
-      .map((k) => [k, b[k] - (a[k] ?? 0)])
+      .map((k): [string, number] => [k, b[k] - (a[k] ?? 0)])
       .filter(([, v]) => v !== 0),
   );
 

@@ -47,7 +47,14 @@ export async function openClients(ctx: Ctx, mode: Mode, o: { url: string; users:
     const s = j.started as { failed?: number; firstError?: string };
     if (s.failed) throw new Error(`${s.failed} clients failed to connect: ${s.firstError}`);
   }
-  return { mode, count: o.count, jobs, stop: async () => void (await Promise.all(jobs.map((j) => j.stop()))) };
+  return {
+    mode,
+    count: o.count,
+    jobs,
+    stop: async () => {
+      await Promise.all(jobs.map((j) => j.stop()));
+    },
+  };
 }
 
 export async function clientsStep(

@@ -5,6 +5,19 @@
 import { type Ctx, cpuMsOf, quiesce, round, type ScenarioResult, type StepResult } from './context.js';
 import { deliveryStep, keptUp, openRig } from './delivery.js';
 
+/** summary['1'], ['2'] and ['3']: the figures for that many replicas. */
+export interface ScalingRow {
+  replicas: number;
+  highestRateKeptUp: number | null;
+  deliveriesPerS: number | null;
+  hubCpuSecondsPer1000Deliveries: number | null;
+  serverCpuSecondsPer1000Deliveries: number | null;
+  /** Per replica name. */
+  redisBytesInPerMessage: Record<string, number> | null;
+  coldChannelRedisBytesInPerMessage: Record<string, number> | null;
+  ladderExhausted: boolean;
+}
+
 export async function scaling(ctx: Ctx): Promise<ScenarioResult> {
   const t0 = Date.now();
   const q = ctx.profile.quick;
@@ -62,7 +75,7 @@ export async function scaling(ctx: Ctx): Promise<ScenarioResult> {
     }
     const hubMs = best ? cpuMsOf(best.cpu, ['hub']) : null;
     const allMs = best ? cpuMsOf(best.cpu, ['hub', 'redis', 'postgres']) : null;
-    summary[`${n}`] = {
+    const row: ScalingRow = {
       replicas: n,
       highestRateKeptUp: best ? Number(best.params.rate) : null,
       deliveriesPerS: best?.deliveredPerS ?? null,
@@ -72,6 +85,7 @@ export async function scaling(ctx: Ctx): Promise<ScenarioResult> {
       coldChannelRedisBytesInPerMessage: cold ?? null,
       ladderExhausted: best !== undefined && Number(best.params.rate) === rates[rates.length - 1],
     };
+    summary[`${n}`] = row;
   }
   return {
     id: 'scaling',

@@ -58,10 +58,10 @@ export async function storm(ctx: Ctx): Promise<ScenarioResult> {
   });
   const status = async (finalSeq?: number) => {
     const all = await Promise.all(jobs.map((j) => j.call<Status>('status', { finalSeq })));
-    return all.reduce(
-      (a, s) =>
-        ({ ...a, ...Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.isArray(v) ? [...(a[k as keyof Status] as number[]), ...v] : (a[k as keyof Status] as number) + v])) }),
-    );
+    return all.reduce((a, s) => ({
+      ...a,
+      ...Object.fromEntries((Object.entries(s) as Array<[keyof Status, Status[keyof Status]]>).map(([k, v]) => [k, Array.isArray(v) ? [...(a[k] as number[]), ...v] : (a[k] as number) + v])),
+    }));
   };
   let killedAt = 0;
   const { value, cpu } = await measured(ctx, async () => {

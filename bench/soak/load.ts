@@ -4,6 +4,7 @@
 // replica a client loses, it moves to the next live one.
 import { io, type Socket } from 'socket.io-client';
 import type { MessageDto } from '../../src/events/dto.js';
+import type { Ack, SubscribeResult } from '../../src/events/events.js';
 import { nowMs } from '../histogram.js';
 
 export interface LoadCounters {
@@ -72,9 +73,9 @@ class SoakClient {
     socket.once('session', () => {
       const subscribe = () => {
         const sinceSeq = this.highest;
-        socket.timeout(10_000).emit('channel:subscribe', { channelId: this.channelId, sinceSeq }, (err: Error | null, ack: any) => {
+        socket.timeout(10_000).emit('channel:subscribe', { channelId: this.channelId, sinceSeq }, (err: Error | null, ack: Ack<SubscribeResult> | undefined) => {
           if (err || !ack?.ok) return again();
-          for (const m of ack.missed as MessageDto[]) {
+          for (const m of ack.missed) {
             if (m.seq !== this.highest + 1) this.load.violation(`client ${this.n}: missed has ${m.seq} after ${this.highest}`);
             this.highest = m.seq;
           }

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   try {
     await soak(opts, argv);
   } catch (e) {
-    console.error(`[soak] failed: ${(e as Error).stack ?? e}`);
+    console.error(`[soak] failed: ${(e as Error).stack ?? String(e)}`);
     process.exitCode = 1;
   }
   // Sockets and agents of the orchestrator itself may hold the loop open.

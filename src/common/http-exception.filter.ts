@@ -38,7 +38,8 @@ export const retryAfterSeconds = (retryAfterMs: number | undefined) => Math.max(
 function fromHttpException(e: HttpException): AppError {
   const status = e.getStatus();
   const response = e.getResponse();
-  const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? e.message);
+  // Nest's response object: {statusCode, message, error}, the message a string or (ValidationPipe-style) a list of them.
+  const message = typeof response === 'string' ? response : String((response as { message?: string | string[] }).message ?? e.message);
   return new AppError(CODE_OF_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), message);
 }
 

@@ -59,14 +59,14 @@ export function shapeEngineResponses(server: Server, path: string, replicaId: st
   });
 }
 
-/** engine.io's refusal body is `{code, message}` with 400 or 403. */
+/** engine.io's refusal body is `{code, message}` (a number and a string) with 400 or 403. */
 function reshapeRefusal(res: ServerResponse) {
   const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
   res.end = ((chunk?: unknown) => {
     if (res.statusCode !== 400 && res.statusCode !== 403) return end(chunk);
     let message = 'bad request';
     try {
-      message = String((JSON.parse(String(chunk)) as { message?: unknown }).message ?? message);
+      message = String((JSON.parse(String(chunk)) as { message?: string }).message ?? message);
     } catch {
       /* not engine.io's JSON: keep the generic message */
     }
@@ -78,6 +78,7 @@ function reshapeRefusal(res: ServerResponse) {
 
 /** A refused WebSocket upgrade is written straight to the socket as text/html: rewrite it. Only the first write is looked at. */
 function reshapeUpgradeRefusal(socket: Duplex, headers: Record<string, string>) {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- only ever put back on this same socket (below), never called unbound
   const original = socket.write;
   const write = original.bind(socket) as (data: unknown, ...rest: unknown[]) => boolean;
   socket.write = ((data: unknown, ...rest: unknown[]) => {

@@ -19,7 +19,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   throw new AppError('BAD_REQUEST', `invalid ${what}: ${details.map((d) => `${d.field} ${d.reason}`).join('; ')}`, details);
 }
 
-export const uuid = z.uuid({ message: 'must be a uuid' });
+export const uuid = z.uuid({ error: 'must be a uuid' });
 
 /** UTF-8 bytes of JSON.stringify(value): the size docs/SPEC.md limits a body by. */
 export function jsonBytes(value: unknown): number {

@@ -33,14 +33,14 @@ describe('KeyedBatcher (group commit queue)', () => {
     const { batcher, runs } = harness(2);
     const all = [batcher.submit('a', 1), batcher.submit('b', 1), batcher.submit('a', 2), batcher.submit('a', 3), batcher.submit('a', 4)];
     await tick();
-    expect(runs.map((r) => `${r.key}${r.items}`)).toEqual(['a1', 'b1']);
+    expect(runs.map((r) => `${r.key}${r.items.join(',')}`)).toEqual(['a1', 'b1']);
     runs[0].release();
     await tick();
     runs[2].release();
     await tick();
     runs[1].release();
     runs[3].release();
-    expect(runs.map((r) => `${r.key}${r.items}`)).toEqual(['a1', 'b1', 'a2,3', 'a4']);
+    expect(runs.map((r) => `${r.key}${r.items.join(',')}`)).toEqual(['a1', 'b1', 'a2,3', 'a4']);
     expect(await Promise.all(all)).toEqual(['a:1', 'b:1', 'a:2', 'a:3', 'a:4']);
   });
 

@@ -6,8 +6,8 @@ import type { Json } from '../events/dto.js';
 // refuses a lone UTF-16 surrogate (JSON allows the escape "\ud800"); refuse
 // both as bad input here rather than fail in the database with a 500.
 // With the u flag, [\ud800-\udfff] matches only unpaired surrogates.
-const UNSTORABLE = /\u0000|[\ud800-\udfff]/u;
-const unstorable = (s: string) => UNSTORABLE.test(s);
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const unstorable = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s);
 
 function hasUnstorable(value: unknown, depth = 0): boolean {
   if (depth > 200) return true;
@@ -20,7 +20,7 @@ function hasUnstorable(value: unknown, depth = 0): boolean {
 }
 
 const body = z
-  .custom<Json>((v) => v !== undefined, { message: 'is required (any JSON value, null included)' })
+  .custom<Json>((v) => v !== undefined, { error: 'is required (any JSON value, null included)' })
   .refine((v) => !hasUnstorable(v), 'must not contain U+0000 or a lone surrogate, or nest deeper than 200 levels');
 
 export const publishBodySchema = z.strictObject({

@@ -4,7 +4,7 @@ import { jsonBytes } from '../common/validation.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { BROADCASTER, type Broadcaster, type Port } from '../events/ports.js';
-import type { MessageDto, UserRef } from '../events/dto.js';
+import type { UserRef } from '../events/dto.js';
 import { ChannelsService } from '../channels/channels.service.js';
 import { LimitsService } from '../limits/limits.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';

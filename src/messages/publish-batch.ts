@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { conflict, notFound } from '../common/errors.js';
-import type { Json, MessageDto, UserRef } from '../events/dto.js';
+import type { MessageDto, UserRef } from '../events/dto.js';
 import { type MessageRow, messageColumns, sameJson, toMessageDto } from './messages.mapper.js';
 import type { PublishInput } from './messages.schemas.js';
 

@@ -9,12 +9,13 @@ const FIRE_AND_FORGET = new Set(['publish', 'spublish', 'subscribe', 'psubscribe
 export function guarded(client: Redis, onError: (command: string, err: unknown) => void): Redis {
   return new Proxy(client, {
     get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
+      const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof prop !== 'string' || typeof value !== 'function') return value;
-      if (!FIRE_AND_FORGET.has(prop)) return value.bind(target);
+      const method = value as (...args: unknown[]) => unknown;
+      if (!FIRE_AND_FORGET.has(prop)) return method.bind(target);
       return (...args: unknown[]) => {
         try {
-          const result = value.apply(target, args);
+          const result = method.apply(target, args);
           return result instanceof Promise ? result.catch((err: unknown) => onError(prop, err)) : result;
         } catch (err) {
           onError(prop, err);

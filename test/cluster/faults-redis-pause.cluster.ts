@@ -62,7 +62,7 @@ describe('Redis paused (SIGSTOP) for 20 s under a stream, 3 replicas', () => {
       while (sampling) {
         for (const r of replicas) {
           const res = await fetch(`${r.url}/readyz`, { signal: AbortSignal.timeout(2_000) })
-            .then(async (x) => ({ status: x.status, state: ((await x.json())).status }))
+            .then(async (x) => ({ status: x.status, state: (await x.json()).status }))
             .catch(() => ({ status: 0, state: 'no answer' }));
           samples.push({ replica: r.id, at: Date.now(), ...res });
         }

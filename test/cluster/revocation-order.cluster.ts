@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { type ClientSocket, api, connect, emitAck, once, registerUser } from '../support/client.js';
+import { type ClientSocket, api, bodyText, connect, emitAck, once, registerUser } from '../support/client.js';
 import { freePort } from '../support/free-port.js';
 import { type Cluster, Replica, startCluster, until } from './support/cluster.js';
 
@@ -49,7 +49,7 @@ describe('revocations and messages in one order on every replica', () => {
   /** Everything a socket hears that matters here, in order. */
   const journal = (s: ClientSocket) => {
     const seen: string[] = [];
-    s.on('message:created', (m) => seen.push(`message ${m.body}`));
+    s.on('message:created', (m) => seen.push(`message ${bodyText(m.body)}`));
     s.on('channel:removed', (e) => seen.push(`removed ${e.reason}`));
     s.on('session:revoked', (e) => seen.push(`session ${e.reason}`));
     return seen;
@@ -78,7 +78,7 @@ describe('revocations and messages in one order on every replica', () => {
     // Published after the answer, on each replica: r3's own publish is the one its lagging bus used to let through.
     const delivered = witnesses.map((w) => {
       const got = new Set<string>();
-      w.on('message:created', (m) => got.add(String(m.body)));
+      w.on('message:created', (m) => got.add(bodyText(m.body)));
       return got;
     });
     for (const [r, body] of [

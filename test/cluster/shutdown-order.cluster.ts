@@ -37,7 +37,7 @@ describe('shutdown order: a request in flight when the signal arrives completes 
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ body: signal, clientMsgId: `shutdown-${signal}` }),
-    }).then(async (r) => ({ status: r.status, body: (await r.json()), at: Date.now() }));
+    }).then(async (r) => ({ status: r.status, body: await r.json(), at: Date.now() }));
     await until('the publish is held in the replica', () => held.logged('fault: request held').length === 1, 10_000, 20);
 
     const exit = held.kill(signal);

@@ -125,7 +125,10 @@ describe('a slow consumer on long-polling (a client that stops polling)', () => 
       void emitAck(publisher, 'message:publish', { channelId, body: { i: n, pad: PAD } }).then(
         (a) => {
           inFlight--;
-          if (!a.ok) return void failed++;
+          if (!a.ok) {
+            failed++;
+            return;
+          }
           acked.push({ i: n, seq: a.message.seq, id: a.message.id, statuses: [], sentAt, ackedAt: Date.now() });
           lastAcked = Math.max(lastAcked, a.message.seq);
         },
@@ -137,9 +140,9 @@ describe('a slow consumer on long-polling (a client that stops polling)', () => 
     }, 1000 / RATE_PER_S);
 
     const bufferSamples: number[] = [];
-    let stoppedAt = 0;
-    let cutAt = 0;
-    let lastGot = 0;
+    let stoppedAt: number;
+    let cutAt: number;
+    let lastGot: number;
     try {
       const live = () => raw.events.filter(([e]) => e === 'message:created').map(([, m]) => m as MessageDto);
       while (live().length < LIVE_BEFORE_STOP) await raw.poll();

@@ -96,7 +96,7 @@ describe('a slow consumer (a client that stops reading its TCP socket)', () => {
         );
         quiet.push([q0, Date.now()]);
 
-        const cutsBefore = (await sampleMetrics());
+        const cutsBefore = await sampleMetrics();
         const s = new PausedClient(r.url, user.token, channelId, lastAcked);
         slowOnes.push(s);
         closers.push(s);

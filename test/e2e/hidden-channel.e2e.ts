@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { type ClientSocket, type User, emitAck, hubForFile, metricValue, rawRequest, record, registerUser } from './support/hub.js';
+import { type ClientSocket, type User, emitAck, hubForFile, metricValue, rawRequest, registerUser } from './support/hub.js';
 import { until } from '../support/wait.js';
 
 jest.setTimeout(60_000);

@@ -7,7 +7,7 @@ function tcp(url: string, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname, () => socket.write(text));
     let got = '';
-    socket.on('data', (d) => (got += d));
+    socket.on('data', (d: Buffer) => (got += d.toString()));
     socket.on('end', () => resolve(got));
     socket.on('close', () => resolve(got));
     socket.on('error', reject);

@@ -17,7 +17,7 @@ describe('load shedding: publishes waiting on a replica are bounded', () => {
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query('SELECT id FROM channels WHERE id = $1 FOR UPDATE', [channelId]);
-    let waiting: Promise<any>[] = [];
+    let waiting: Promise<any>[];
     try {
       waiting = [1, 2, 3].map((i) => emitAck(socket, 'message:publish', { channelId, body: i, clientMsgId: `shed-${i}` }));
       await until('three publishes pending', async () => (await metricValue(t.hub.url, 'crosswire_publishes_pending')) === 3);

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
 import { until } from '../support/wait.js';
-import { type User, emitAck, hubForFile, metricValue, once, record, registerUser } from './support/hub.js';
+import { type User, bodyText, emitAck, hubForFile, metricValue, once, record, registerUser } from './support/hub.js';
 
 jest.setTimeout(30_000);
 
@@ -112,7 +112,7 @@ describe('subscription races, made deterministic with a delayed subscribe', () =
       const order: string[] = [];
       s.on('presence:left', (p) => order.push(`left ${p.channelId === channelId ? 'deleted' : 'other'}`));
       s.on('channel:deleted', () => order.push('deleted'));
-      s.on('message:created', (m) => order.push(`message ${m.body}`));
+      s.on('message:created', (m) => order.push(`message ${bodyText(m.body)}`));
       return order;
     });
     expect((await call('DELETE', `/api/channels/${channelId}`, undefined, alice.token)).status).toBe(204);
@@ -160,7 +160,7 @@ describe('subscription races, made deterministic with a delayed subscribe', () =
     await ctx.subscribe(b, channelId);
     await ctx.subscribe(b, other);
     const order: string[] = [];
-    b.on('message:created', (m) => order.push(`message ${m.body}`));
+    b.on('message:created', (m) => order.push(`message ${bodyText(m.body)}`));
     b.on('channel:removed', (e) => order.push(`removed ${e.reason}`));
     const pending = emitAck(b, 'channel:subscribe', { channelId, sinceSeq: 0 }).then((a) => order.push(`ack ${a.ok ? 'ok' : a.error.code}`));
     expect(await emitAck(b, 'channel:unsubscribe', { channelId: '00000000-0000-4000-8000-000000000000' })).toEqual({ ok: true });

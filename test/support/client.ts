@@ -1,10 +1,14 @@
 import { io, type Socket } from 'socket.io-client';
+import type { Json } from '../../src/events/dto.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/events/events.js';
 
 // Client-side helpers shared by the e2e and cluster tiers: REST calls, users,
 // sockets and waiting for their events.
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A message body as text: a string as it is, anything else as JSON (which writes numbers, booleans and null as String() does). */
+export const bodyText = (body: Json): string => (typeof body === 'string' ? body : JSON.stringify(body));
 
 export interface Api {
   (method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any; headers: Headers }>;

@@ -100,7 +100,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   private async pass(slice: <T>(work: () => T) => T) {
     const ids = slice(() => this.delivery.tracked());
-    const heads: Map<string, ChannelHead> = ids.length > 0 ? await this.reader.heads(ids) : new Map();
+    const heads = ids.length > 0 ? await this.reader.heads(ids) : new Map<string, ChannelHead>();
     // Who to check, as of now: a socket that subscribes during the queries checked its own access.
     // Gathered a slice at a time, so thousands of sockets never hold the event loop in one stretch.
     const channelIds: string[] = [];

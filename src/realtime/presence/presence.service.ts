@@ -92,7 +92,7 @@ export class PresenceService implements PresenceReader, OnModuleDestroy {
 
   join(channelId: string, user: UserRef, socketId: string): void {
     let users = this.local.get(channelId);
-    if (!users) this.local.set(channelId, (users = new Map()));
+    if (!users) this.local.set(channelId, (users = new Map<string, Entry>()));
     const entry = users.get(user.id);
     if (entry) {
       clearTimeout(entry.leaving);

@@ -1,7 +1,8 @@
+import type { Server as HttpServer } from 'node:http';
 import { type INestApplicationContext, Logger } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { type Observable, isObservable, lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../../config/config.js';
@@ -56,7 +57,9 @@ export class CrosswireIoAdapter extends IoAdapter {
         cb(null, { origin: originAllowed(req.headers.origin, req.headers.host, allowList), credentials: true }),
     } as ServerOptions);
     // Every HTTP answer of Socket.IO's carries X-Replica-Id and X-Request-Id; its refusals the error shape.
-    if (this.httpServer) shapeEngineResponses(this.httpServer, '/socket.io/', this.config.REPLICA_ID);
+    // Nest types it `any`: the application's underlying Node HTTP server, when there is one.
+    const httpServer = this.httpServer as HttpServer | undefined;
+    if (httpServer) shapeEngineResponses(httpServer, '/socket.io/', this.config.REPLICA_ID);
     if (this.redis) server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: 'crosswire' }));
     return server;
   }

@@ -128,22 +128,22 @@ export class SlowConsumers implements OnApplicationBootstrap {
   }
 
   // One set of listener functions for every connection (`this` is the connection): the per-socket cost is one small object.
+  // Plain functions with `this: Conn`, not methods of the object, so that handing them to engine.io is their intended use.
   private readonly listeners = (() => {
     const self = this;
-    return {
-      packet(this: Conn, packet: Packet) {
-        self.onPacket(this, packet);
-      },
-      flush(this: Conn) {
-        // engine.io hands its whole writeBuffer to the transport: those bytes now count in bufferedAmount.
-        const st = this[STATE];
-        if (st) st.queued = 0;
-      },
-      close(this: Conn) {
-        const st = this[STATE];
-        if (st) self.metrics.socketBufferPeak.observe(st.peak);
-      },
-    };
+    function packet(this: Conn, p: Packet) {
+      self.onPacket(this, p);
+    }
+    function flush(this: Conn) {
+      // engine.io hands its whole writeBuffer to the transport: those bytes now count in bufferedAmount.
+      const st = this[STATE];
+      if (st) st.queued = 0;
+    }
+    function close(this: Conn) {
+      const st = this[STATE];
+      if (st) self.metrics.socketBufferPeak.observe(st.peak);
+    }
+    return { packet, flush, close };
   })();
 
   private onPacket(conn: Conn, packet: Packet) {

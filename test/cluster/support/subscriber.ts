@@ -105,7 +105,7 @@ export class Subscriber {
         socket.close();
         reject(e);
       });
-      const fail = (e: unknown) => {
+      const fail = (e: Error) => {
         socket.close();
         reject(e);
       };

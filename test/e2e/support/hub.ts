@@ -44,33 +44,34 @@ export type User = Awaited<ReturnType<typeof registerUser>>;
  */
 export function hubForFile(env: Record<string, string> = {}) {
   const sockets: ClientSocket[] = [];
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Array<() => unknown> = [];
   let n = 0;
+  // Methods take `this: void`: they reach the context through `ctx`, so tests may take them off it (`const { call, open } = ctx`).
   const ctx = {
     hub: undefined as unknown as TestHub,
     /** REST calls to the hub (usable once the file's tests run). */
     call: ((...args: Parameters<Api>) => api(ctx.hub.url)(...args)) as Api,
-    async open(token: string): Promise<ClientSocket> {
+    async open(this: void, token: string): Promise<ClientSocket> {
       const s = await connect(ctx.hub.url, token);
       sockets.push(s);
       return s;
     },
     /** A new channel owned by `owner`; its name is unique in the run. */
-    async channel(owner: User, visibility: 'public' | 'private' = 'public', prefix = 'ch'): Promise<string> {
+    async channel(this: void, owner: User, visibility: 'public' | 'private' = 'public', prefix = 'ch'): Promise<string> {
       const res = await ctx.call('POST', '/api/channels', { name: `${prefix}${++n}x${process.pid}x${Date.now()}`, visibility }, owner.token);
       if (res.status !== 201) throw new Error(`create channel: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.id;
     },
-    async addMember(channelId: string, owner: User, user: User): Promise<void> {
+    async addMember(this: void, channelId: string, owner: User, user: User): Promise<void> {
       const res = await ctx.call('POST', `/api/channels/${channelId}/members`, { username: user.username }, owner.token);
       if (res.status !== 201) throw new Error(`add member: ${res.status} ${JSON.stringify(res.body)}`);
     },
     /** Runs `fn` after the file's tests, before the hub and its database go. */
-    beforeClose(fn: () => Promise<unknown> | unknown): void {
+    beforeClose(this: void, fn: () => unknown): void {
       cleanups.push(fn);
     },
     /** Subscribes and returns the ack, which must be ok. */
-    async subscribe(s: ClientSocket, channelId: string, sinceSeq?: number): Promise<any> {
+    async subscribe(this: void, s: ClientSocket, channelId: string, sinceSeq?: number): Promise<any> {
       const ack = await emitAck(s, 'channel:subscribe', { channelId, ...(sinceSeq === undefined ? {} : { sinceSeq }) });
       if (!ack.ok) throw new Error(`subscribe: ${JSON.stringify(ack.error)}`);
       return ack;
