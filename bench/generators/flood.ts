@@ -87,13 +87,13 @@ export class FloodJob implements Job {
   }
 
   /** One publish: which door, and what came back (HTTP status or ack code) with the seq when ok. */
-  private async publishOne(tag: string, n: number): Promise<{ door: Door; raw: string; outcome: Outcome; channel: number; seq?: number }> {
+  private async publishOne(tag: string, n: number, t: number): Promise<{ door: Door; raw: string; outcome: Outcome; channel: number; seq?: number }> {
     const a = this.args;
     const channel = n % a.channelIds.length;
     const user = n % a.tokens.length;
     // Each user's turns alternate doors, so both count against its one publish limit.
     const door: Door = Math.floor(n / a.tokens.length) % 2 ? 'socket' : 'rest';
-    const payload = { body: makeBody(nowMs(), tag, n, a.bodyBytes), clientMsgId: `${tag}-${process.pid}-${n}` };
+    const payload = { body: makeBody(t, tag, n, a.bodyBytes), clientMsgId: `${tag}-${process.pid}-${n}` };
     const channelId = a.channelIds[channel];
     try {
       if (door === 'rest') {
@@ -142,11 +142,12 @@ export class FloodJob implements Job {
     for (const [pi, phase] of r.phases.entries()) {
       const ph = phases[pi];
       const end = phaseStart + phase.ms;
-      let due = 0;
-      while (performance.now() < end) {
-        const target = Math.floor(((performance.now() - phaseStart) / 1000) * phase.rate);
-        for (; due < target; due++) {
-          const w = win(Math.floor((performance.now() - t0) / r.windowMs));
+      // Open loop: publish k of the phase is due at phaseStart + k/rate, and its latency starts then (not when this process got to it).
+      const dueMs = (k: number) => phaseStart + (k * 1000) / phase.rate;
+      for (let due = 0; phase.rate > 0 && dueMs(due) < end;) {
+        const now = performance.now();
+        for (; dueMs(due) <= now && dueMs(due) < end; due++) {
+          const w = win(Math.floor((now - t0) / r.windowMs));
           if (pending.size >= r.maxInFlight) {
             ph.skipped++;
             w.skipped++;
@@ -154,9 +155,9 @@ export class FloodJob implements Job {
           }
           ph.sent++;
           w.sent++;
-          const sentAt = nowMs();
+          const sentAt = performance.timeOrigin + dueMs(due);
           const k = n++;
-          const p = this.publishOne(r.tag, k).then((res) => {
+          const p = this.publishOne(r.tag, k, sentAt).then((res) => {
             const ms = nowMs() - sentAt;
             ph.byDoor[res.door][res.outcome]++;
             w.counts[res.outcome]++;
@@ -175,8 +176,10 @@ export class FloodJob implements Job {
           const tracked = p.finally(() => pending.delete(tracked));
           pending.add(tracked);
         }
-        await sleep(Math.max(1, Math.min(10, 500 / Math.max(1, phase.rate))));
+        if (dueMs(due) < end) await sleep(Math.max(0, dueMs(due) - performance.now()));
       }
+      const left = end - performance.now();
+      if (left > 0) await sleep(left);
       phaseStart = end;
     }
     await Promise.race([Promise.all(pending), sleep(this.args.timeoutMs + 2000)]);

@@ -2,6 +2,9 @@
 // POST …/messages over keep-alive HTTP (hub). Open loop at a fixed rate, or
 // closed loop with a fixed number in flight. Records the ack latency and
 // which message indices were acknowledged (receivers' loss is counted against them).
+// In the open loop every latency starts when the message was due by the
+// schedule, not when this process got round to sending it: a publisher that
+// falls behind must not hide the delay (coordinated omission).
 import type http from 'node:http';
 import type { MessageDto } from '../../src/events/dto.js';
 import { encode, newHistogram, nowMs, recordMs } from '../histogram.js';
@@ -46,6 +49,11 @@ export interface PublishStats {
   elapsedMs: number;
   /** Highest seq acked per channel (hub). */
   lastSeq: Record<string, number>;
+  /** Open loop: how late sends went out against the schedule (this process's own lag), p99 and max; null in a closed loop. */
+  sendLagP99Ms: number | null;
+  sendLagMaxMs: number | null;
+  /** What latencies start from: 'schedule' (open loop) or 'send' (closed loop). */
+  latencyFrom: 'schedule' | 'send';
 }
 
 export class PublishersJob implements Job {
@@ -64,18 +72,21 @@ export class PublishersJob implements Job {
     return { connections: this.sockets.length };
   }
 
-  private publishOne(tag: string, n: number, channelId: string, bytes: number): Promise<MessageDto> {
+  private publishOne(tag: string, n: number, channelId: string, bytes: number, t: number): Promise<MessageDto> {
     const a = this.args;
-    const body = makeBody(nowMs(), tag, n, bytes);
     const clientMsgId = `${tag}-${process.pid}-${n}`;
     if (a.door === 'socket') {
-      const socket = this.sockets[n % this.sockets.length];
+      const k = n % this.sockets.length;
+      const socket = this.sockets[k];
+      const body = makeBody(t, tag, n, bytes, `${process.pid}.${k}`);
       return emitAck(socket, 'message:publish', { channelId, body, clientMsgId }).then((ack) => {
         if (!ack?.ok) throw new Error(`ack ${JSON.stringify(ack?.error)}`);
         return ack.message;
       });
     }
     const url = `${a.urls[n % a.urls.length]}/api/channels/${channelId}/messages`;
+    // HTTP requests on a pool of connections keep no order among themselves: no publisher key.
+    const body = makeBody(t, tag, n, bytes);
     return request(url, { method: 'POST', token: a.tokens?.[n % a.tokens.length], body: { body, clientMsgId }, agent: this.agent! }).then((r) => {
       if (r.status !== 201 && r.status !== 200) throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
       return r.body as MessageDto;
@@ -84,15 +95,33 @@ export class PublishersJob implements Job {
 
   private async run(r: RunArgs): Promise<PublishStats> {
     const hist = newHistogram();
-    const stats: PublishStats = { tag: r.tag, sent: 0, acked: 0, errors: 0, skipped: 0, ackedNs: [], perChannel: {}, hist: '', elapsedMs: 0, lastSeq: {} };
+    const lag = newHistogram();
+    const stats: PublishStats = {
+      tag: r.tag,
+      sent: 0,
+      acked: 0,
+      errors: 0,
+      skipped: 0,
+      ackedNs: [],
+      perChannel: {},
+      hist: '',
+      elapsedMs: 0,
+      lastSeq: {},
+      sendLagP99Ms: null,
+      sendLagMaxMs: null,
+      latencyFrom: r.rate ? 'schedule' : 'send',
+    };
     let inFlight = 0;
     const pending = new Set<Promise<void>>();
-    const fire = (n: number) => {
+    /** `due`: when the schedule wanted message n out (epoch ms), in an open loop. */
+    const fire = (n: number, due?: number) => {
       const channelId = r.channelIds[n % r.channelIds.length];
-      const t = nowMs();
+      const now = nowMs();
+      const t = due ?? now;
+      if (due !== undefined) recordMs(lag, now - due);
       stats.sent++;
       inFlight++;
-      const p = this.publishOne(r.tag, n, channelId, this.args.bodyBytes).then(
+      const p = this.publishOne(r.tag, n, channelId, this.args.bodyBytes, t).then(
         (message: { seq?: number }) => {
           recordMs(hist, nowMs() - t);
           stats.acked++;
@@ -117,15 +146,20 @@ export class PublishersJob implements Job {
     let n = 0;
     if (r.rate) {
       const maxInFlight = r.maxInFlight ?? 5000;
-      while (performance.now() < end) {
-        const due = Math.floor(((performance.now() - t0) / 1000) * r.rate);
-        while (n < due) {
+      const rate = r.rate;
+      // Message k is due at t0 + k/rate; the loop wakes at the next one due, so a send is late only by the timer and this process's own load.
+      const dueMs = (k: number) => t0 + (k * 1000) / rate;
+      while (dueMs(n) < end) {
+        const now = performance.now();
+        for (; dueMs(n) <= now && dueMs(n) < end; n++) {
           if (inFlight >= maxInFlight) stats.skipped++;
-          else void fire(n);
-          n++;
+          else void fire(n, performance.timeOrigin + dueMs(n));
         }
-        await sleep(Math.max(1, Math.min(10, 1000 / r.rate / 2)));
+        if (dueMs(n) < end) await sleep(Math.max(0, dueMs(n) - performance.now()));
       }
+      // The window is the schedule's, whatever the last send cost.
+      const left = end - performance.now();
+      if (left > 0) await sleep(left);
     } else {
       const worker = async () => {
         while (performance.now() < end) await fire(n++);
@@ -136,6 +170,10 @@ export class PublishersJob implements Job {
     // Acks still on their way belong to the step; their latency is counted.
     await Promise.race([Promise.all(pending), sleep(30_000)]);
     stats.hist = encode(hist);
+    if (r.rate && lag.totalCount) {
+      stats.sendLagP99Ms = Math.round(lag.getValueAtPercentile(99) / 10) / 100;
+      stats.sendLagMaxMs = Math.round(lag.maxValue / 10) / 100;
+    }
     return stats;
   }
 
