@@ -34,6 +34,8 @@ export interface Options {
   /** Another build's dist/ folder, whose hub the reconcile scenario measures beside this one (--base-hub). */
   baseHub?: string;
   argv: string[];
+  /** How often each headline figure is measured (--repeat; 3 in a full run, 1 in --quick). */
+  repeat: number;
 }
 
 export interface Profile {
@@ -46,18 +48,26 @@ export interface Profile {
   sustainMs: number;
   /** Longest wait for late deliveries after a step. */
   drainMs: number;
+  /** How often each headline figure is measured; the report shows median (min–max). */
+  repeat: number;
+  /** An unjudged step before the judged ones where a cold process would bias the first (fan-out, the publish ladder); 0: none. */
+  warmupMs: number;
 }
 
 export const SUSTAIN_MIN_MS = 20_000;
 
-export function profileFor(quick: boolean): Profile {
-  return quick ? { quick, stepMs: 1500, ladderMs: 1500, sustainMs: 2500, drainMs: 3000 } : { quick, stepMs: 8000, ladderMs: 6000, sustainMs: SUSTAIN_MIN_MS, drainMs: 3000 };
+export const DEFAULT_REPEAT = { full: 3, quick: 1 } as const;
+
+export function profileFor(quick: boolean, repeat: number = quick ? DEFAULT_REPEAT.quick : DEFAULT_REPEAT.full): Profile {
+  return quick
+    ? { quick, stepMs: 1500, ladderMs: 1500, sustainMs: 2500, drainMs: 3000, repeat, warmupMs: 0 }
+    : { quick, stepMs: 8000, ladderMs: 6000, sustainMs: SUSTAIN_MIN_MS, drainMs: 3000, repeat, warmupMs: 5000 };
 }
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[], root: string): Options {
-  const opts: Options = { quick: false, only: [], out: path.join(root, 'bench', 'results'), writeReport: false, keepTemp: false, generators: 3, profile: true, profileAll: false, argv };
+  const opts: Options = { quick: false, only: [], out: path.join(root, 'bench', 'results'), writeReport: false, keepTemp: false, generators: 3, profile: true, profileAll: false, argv, repeat: 0 };
   let outGiven = false;
   let forceProfile = false;
   for (let i = 0; i < argv.length; i++) {
@@ -85,13 +95,17 @@ export function parseArgs(argv: string[], root: string): Options {
     else if (a === '--profile-all') forceProfile = opts.profileAll = true;
     else if (a === '--before') opts.before = path.resolve(root, value());
     else if (a === '--base-hub') opts.baseHub = builtHub(value());
-    else if (a === '--help' || a === '-h') throw new UsageError(USAGE);
+    else if (a === '--repeat') {
+      opts.repeat = Number(value());
+      if (!Number.isInteger(opts.repeat) || opts.repeat < 1 || opts.repeat > 10) throw new UsageError('--repeat: 1..10');
+    } else if (a === '--help' || a === '-h') throw new UsageError(USAGE);
     else throw new UsageError(`unknown argument ${a}\n${USAGE}`);
   }
   const tooLong = opts.quick ? opts.only.filter((s) => FULL_ONLY.includes(s)) : [];
   if (tooLong.length) throw new UsageError(`${tooLong.join(', ')}: full runs only (not --quick)`);
   opts.writeReport = !opts.quick && opts.only.length === 0 && !outGiven;
   opts.profile = forceProfile || (opts.profile && !opts.quick);
+  opts.repeat ||= opts.quick ? DEFAULT_REPEAT.quick : DEFAULT_REPEAT.full;
   return opts;
 }
 
@@ -101,10 +115,11 @@ function builtHub(dir: string): string {
   return dist;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile|--profile-all] [--before FILE] [--base-hub DIST]
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--out DIR] [--generators N] [--keep-temp] [--no-profile|--profile|--profile-all] [--before FILE] [--base-hub DIST] [--repeat N]
   --quick     short steps and small loads (under 3 minutes; ${FULL_RUN_ONLY.join(', ')} only when named with --only, ${FULL_ONLY.join(', ')} never); results only
   --only      run these scenarios; results only
   --out DIR   write results/<date>.json under DIR instead of bench/results (never the committed report)
   --profile-all   profile the hub under every profiled load, not only where a target fails
   --before FILE   a previous results file: the report shows its target figures beside this run's
-  --base-hub DIST another build's dist/ folder (its npm run build): the reconcile scenario measures its hub too`;
+  --base-hub DIST another build's dist/ folder (its npm run build): the reconcile scenario measures its hub too
+  --repeat N      measure each headline figure N times (default ${DEFAULT_REPEAT.full}, ${DEFAULT_REPEAT.quick} with --quick); the report shows median (min–max)`;

@@ -23,7 +23,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 async function run(opts: Options): Promise<number> {
   const started = new Date();
-  const profile = profileFor(opts.quick);
+  const profile = profileFor(opts.quick, opts.repeat);
   const topo = new Topology((m) => console.log(`[bench] ${m}`), path.join(ROOT, '.data', 'bench'));
   console.log(`[bench] run directory (logs; removed at the end unless --keep-temp): ${topo.dir}`);
   let interrupted = false;

@@ -1,0 +1,24 @@
+// Figures measured more than once (--repeat): kept whole, with the spread a
+// reader needs to judge noise on a shared machine.
+
+/**
+ * A figure measured `--repeat` times: the values in the order they were
+ * measured (drift over the run shows), and their min, median and max. The
+ * report writes it "median (min–max)"; a rule compares the median.
+ */
+export interface Spread {
+  values: number[];
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** The spread of the finite values (the median of an even count is the mean of the middle two); null when there are none. */
+export function spread(values: Array<number | null | undefined>): Spread | null {
+  const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  if (!v.length) return null;
+  const sorted = [...v].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { values: v, min: sorted[0], median, max: sorted[sorted.length - 1] };
+}
