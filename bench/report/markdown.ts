@@ -6,6 +6,7 @@ import { overloadSection } from './overload.js';
 import { reconcileSection } from './reconcile.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { ScalingRow } from '../scenarios/scaling.js';
+import type { ScalingVerdict } from './rules/scaling.js';
 import type { Results } from './results.js';
 
 /** What a table cell holds: a primitive, written as String() writes it ('–' when missing). */
@@ -247,6 +248,8 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
             'server CPU-s / 1,000 (hub+Redis+PG)',
             'bytes from Redis per message, per replica',
             'same, channel subscribed on hub1 only',
+            'ladder exhausted',
+            'pinned',
           ],
           rows.map((x) => [
             x.replicas,
@@ -256,9 +259,12 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
             x.serverCpuSecondsPer1000Deliveries,
             JSON.stringify(x.redisBytesInPerMessage),
             x.coldChannelRedisBytesInPerMessage ? JSON.stringify(x.coldChannelRedisBytesInPerMessage) : '–',
+            x.ladderExhausted === undefined ? '–' : x.ladderExhausted ? 'yes: capacity above the ladder' : 'no',
+            x.pinning ? (x.pinning.pinned ? 'yes' : 'no') : '–',
           ]),
         ),
         '',
+        ...scalingVerdictLines(s.summary),
         'A capacity model for another machine: deliveries/s per core ≈ 1,000 / (hub CPU-s per 1,000 deliveries), and Redis bus bytes/s ≈ messages/s × replicas × bytes per message per replica (every replica receives every message today).',
         '',
         stepTable(s.steps),
@@ -311,4 +317,16 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     '',
   );
   return out.join('\n');
+}
+
+/** Claim 6's rule and its checks, as the scaling scenario computed them (bench/report/rules/scaling.ts). */
+function scalingVerdictLines(summary: Record<string, unknown>): string[] {
+  const v = summary.verdict as ScalingVerdict | undefined;
+  const text = (k: string) => (typeof summary[k] === 'string' ? summary[k] : 'n/a');
+  if (!v) return [];
+  const checks = v.checks.map(
+    (c) =>
+      `N = ${c.replicas}, ${c.what === 'cpu' ? 'hub CPU per delivery ÷ N = 1' : 'bus bytes without ÷ with subscribers'}: ${c.value ?? 'n/a'} (${c.limit}) ${c.ok === null ? 'n/a' : c.ok ? 'ok' : 'fails'}`,
+  );
+  return [`**Verdict: ${v.verdict}.** Rule: ${v.rule}. ${checks.join('; ')}.`, `Pinning: ${text('pinningWhy')}. ${text('whatThisMachineShows')}.`, ''];
 }
