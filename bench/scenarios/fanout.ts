@@ -6,6 +6,7 @@
 // ladder that both sides climb until neither keeps up; repeats of the
 // equal-load step (100 msg/s) and of the step where both saturate; then, from
 // each side's highest kept-up rate, sustain probes of ≥ 20 s in +10% steps.
+import { formatBoundMs, histogramDelta, parseHistogram, type PromHistogram, quantileBound } from '../prometheus.js';
 import type { Server, Side } from '../topology.js';
 import { type Spread, spread } from '../stats.js';
 import { type Ctx, quiesce, round, type ScenarioResult, type StepResult } from './context.js';
@@ -110,6 +111,39 @@ export function deliveredRatio(hub: StepResult, base: StepResult): number | null
 
 const metric = (s: StepResult, k: string) => (typeof s.metrics[k] === 'number' ? s.metrics[k] : null);
 
+/** Every replica's /metrics text, concatenated: a histogram parsed from it sums the replicas. */
+async function scrapeAll(servers: Server[]): Promise<string | null> {
+  try {
+    const texts = await Promise.all(servers.map(async (s) => (await fetch(`${s.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text()));
+    return texts.join('\n');
+  } catch {
+    // A replica too busy to answer leaves the stage figures out of this step, not the step out of the run.
+    return null;
+  }
+}
+
+export const PUBLISH_HISTOGRAM = 'crosswire_publish_duration_seconds';
+export const DELIVERY_LAG_HISTOGRAM = 'crosswire_delivery_lag_seconds';
+
+/**
+ * The hub's own split of a step's latency, from its Prometheus histograms
+ * read before and after: publish handled (stored in Postgres and handed to
+ * fan-out) and stored → emitted to a replica's sockets. Means from sum/count;
+ * p99 as the bucket bound the histogram can support.
+ */
+export function hubStages(before: string | null, after: string | null): Record<string, number | string | null> {
+  if (before === null || after === null) return { hubStoreMeanMs: null, hubStoreP99Bound: null, hubStoredToEmitMeanMs: null, hubStoredToEmitP99Bound: null };
+  const delta = (name: string) => {
+    const b = parseHistogram(after, name);
+    return b ? histogramDelta(b, parseHistogram(before, name)) : null;
+  };
+  const mean = (h: PromHistogram | null) => (h && h.count > 0 ? round((h.sum / h.count) * 1000, 2) : null);
+  const p99 = (h: PromHistogram | null) => (h && h.count > 0 ? formatBoundMs(quantileBound(h, 0.99), h) : null);
+  const store = delta(PUBLISH_HISTOGRAM);
+  const lag = delta(DELIVERY_LAG_HISTOGRAM);
+  return { hubStoreMeanMs: mean(store), hubStoreP99Bound: p99(store), hubStoredToEmitMeanMs: mean(lag), hubStoredToEmitP99Bound: p99(lag) };
+}
+
 /** Each side's figures at equal load, one value per repeat. */
 export interface SideAtLoad {
   p50Ms: Spread | null;
@@ -125,6 +159,9 @@ export interface SideAtLoad {
   /** The same with Redis and Postgres. */
   serverCpuMsPer1000Deliveries: Spread | null;
   refusedShare: Spread | null;
+  /** Hub only, from its own /metrics: publish → stored and handed to fan-out (mean), and stored → emitted to a replica's sockets (mean). */
+  hubStoreMeanMs: Spread | null;
+  hubStoredToEmitMeanMs: Spread | null;
   keptUp: boolean[];
 }
 
@@ -140,6 +177,8 @@ export function sideAtLoad(steps: StepResult[]): SideAtLoad {
     ownCpuMsPer1000Deliveries: sp('ownCpuMsPer1000Deliveries'),
     serverCpuMsPer1000Deliveries: sp('serverCpuMsPer1000Deliveries'),
     refusedShare: sp('refusedShare'),
+    hubStoreMeanMs: sp('hubStoreMeanMs'),
+    hubStoredToEmitMeanMs: sp('hubStoredToEmitMeanMs'),
     keptUp: steps.map(keptUp),
   };
 }
@@ -201,6 +240,12 @@ export function equalLoadSummary(hub: StepResult[], base: StepResult[], rate: nu
       base,
       ratioOf((s) => metric(s, 'ownCpuMsPer1000Deliveries')),
     ),
+    /** The hub's own histograms: publish stored and handed to fan-out, and stored → emitted to sockets (means, every repeat; p99 as the bucket bound). */
+    hubStages: {
+      storeMeanMs: spread(hub.map((s) => metric(s, 'hubStoreMeanMs'))),
+      storedToEmitMeanMs: spread(hub.map((s) => metric(s, 'hubStoredToEmitMeanMs'))),
+      storeP99Bound: hub.map((s) => s.metrics.hubStoreP99Bound ?? null),
+    },
     rule: `both sides at ${rate} msg/s to the same subscribers over the same window, pairs taken in turn (the first side alternating); p50/p99 from the due time of each message to its receipt; ack = publish → ack at the publisher; store before fan-out = hub minus baseline, publish → the first subscriber to receive it (p50); CPU = the side's own server processes' CPU ms over the window and the drain ÷ deliveries × 1,000`,
   };
 }
@@ -271,6 +316,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     const run = async (side: Side, rate: number, windowMs: number, params: StepResult['params'], suffix = '') => {
       await quiesce(pids);
       ctx.progress(`${side} ${key}: ${rate} msg/s for ${windowMs / 1000} s${suffix}`);
+      const before = side === 'hub' ? await scrapeAll(servers.hub) : null;
       const s = await deliveryStep(ctx, rig[side], {
         name: `${side} ${cfg.subscribers} subs × ${cfg.replicas} replica(s) @ ${rate} msg/s${suffix}`,
         tag: `fo-${side}-${key}-${rate}-${Date.now()}`,
@@ -279,6 +325,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
         channelId: channel[side],
         params,
       });
+      if (before !== null) Object.assign(s.metrics, hubStages(before, await scrapeAll(servers.hub)));
       if (!keptUp(s)) {
         // An overloaded server keeps a backlog in its sockets' buffers: the next step starts afresh.
         await rig[side].close();
