@@ -77,16 +77,24 @@ export class SubscribersJob implements Job {
   async start(): Promise<unknown> {
     const a = this.args;
     const t0 = performance.now();
+    let retried = 0;
     const errors = await inBatches(a.count, a.connectWidth ?? 50, async (i) => {
       const socket = await connectSocket(a.urls[i % a.urls.length], a.tokens?.[i]);
       this.sockets.push(socket);
       const idx = this.sockets.length - 1;
       socket.on('message:created', (m: { body: unknown; seq?: unknown; channelId?: unknown }) => this.take(idx, m));
       socket.on('disconnect', () => this.disconnects++);
-      const ack = await emitAck(socket, 'channel:subscribe', { channelId: a.channelIds[i % a.channelIds.length] });
+      const channelId = a.channelIds[i % a.channelIds.length];
+      let ack = await emitAck(socket, 'channel:subscribe', { channelId });
+      // UNAVAILABLE says "try again shortly" (the database was slow on a busy machine): a client retries, so does the rig, a few times, backing off.
+      for (let k = 0; k < 5 && (ack as { error?: { code?: string } } | undefined)?.error?.code === 'UNAVAILABLE'; k++) {
+        retried++;
+        await new Promise((r) => setTimeout(r, 250 * 2 ** k));
+        ack = await emitAck(socket, 'channel:subscribe', { channelId });
+      }
       if (!ack?.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack?.error)}`);
     });
-    return { connected: this.sockets.length, failed: errors.length, firstError: errors[0], ms: Math.round(performance.now() - t0) };
+    return { connected: this.sockets.length, failed: errors.length, firstError: errors[0], subscribeRetries: retried, ms: Math.round(performance.now() - t0) };
   }
 
   private take(client: number, m: { body: unknown; seq?: unknown; channelId?: unknown }): void {

@@ -104,6 +104,13 @@ export async function publish(ctx: Ctx): Promise<ScenarioResult> {
     );
   };
 
+  // Warm-up, not judged and not recorded: the first step on a cold replica (JIT, connection pools) would bias the ladder's first figure.
+  if (ctx.profile.warmupMs > 0) {
+    ctx.progress(`warm-up (not judged): 8 sockets, 8 in flight for ${ctx.profile.warmupMs / 1000} s`);
+    const job = await ctx.topo.generators.job(gens - 1, 'publishers', { door: 'socket', urls: [hub.url], tokens: users.slice(0, 8).map((u) => u.token), connections: 8, bodyBytes: BODY_BYTES });
+    await job.call<PublishStats>('run', { tag: `pub-warmup-${Date.now()}`, channelIds: [hot], durationMs: ctx.profile.warmupMs, concurrency: 8 });
+    await job.stop();
+  }
   for (const c of q ? [1, 32] : [1, 8, 32, 64]) await restClosed(c, [hot], 'hot channel', c === 32 ? targetMs : curveMs);
   for (const c of q ? [64] : [1, 8, 64]) await socketRun('socket', { concurrency: c }, [hot], 'hot channel', c === 64 ? targetMs : curveMs);
   await socketRun('rest', { rate: 200 }, [hot], 'hot channel', targetMs);
