@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'reconcile', 'claims', 'overload', 'login-flood', 'storm'] as const;
+export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'reconcile', 'claims', 'overload', 'login-flood', 'storm', 'variants'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 /** Scenarios too long for --quick's 3 minutes: a quick run leaves them out, and refuses them by name. */
 export const FULL_ONLY: readonly ScenarioId[] = ['reconcile'];
@@ -14,7 +14,7 @@ export const FULL_ONLY: readonly ScenarioId[] = ['reconcile'];
  * shared machine. `--quick --only login-flood` still runs its small form
  * (about 20 s).
  */
-export const FULL_RUN_ONLY: readonly ScenarioId[] = ['login-flood'];
+export const FULL_RUN_ONLY: readonly ScenarioId[] = ['login-flood', 'variants'];
 
 export interface Options {
   quick: boolean;

@@ -15,6 +15,7 @@ import { ensureJwtSecret } from '../scripts/cluster-secret.js';
 import { freePort } from '../scripts/free-port.js';
 import { redisPing } from '../scripts/redis-ping.js';
 import { migrate } from '../src/database/migrator.js';
+import { type BaselineVariant, DEFAULT_BASELINE_VARIANT } from './baseline/options.js';
 import { GeneratorPool } from './generators/pool.js';
 import type { TrackedProcess } from './procs.js';
 import { CountingProxy } from './proxy.js';
@@ -54,6 +55,8 @@ export interface Server {
   /** Between this server and Redis: `down` = bytes Redis sent it. */
   redisProxy: CountingProxy;
   inspectPort: number;
+  /** Baseline servers: which of socket.io's scale options it runs (bench/baseline/options.ts). */
+  variant?: BaselineVariant;
 }
 
 export class Topology {
@@ -143,12 +146,12 @@ export class Topology {
     this.generators.start(generators);
   }
 
-  /** Exactly `n` servers of that side running (the others stopped), each ready. */
-  async ensure(side: Side, n: number, nodeArgs: string[] = []): Promise<Server[]> {
+  /** Exactly `n` servers of that side running (the others stopped), each ready; baseline servers of `variant` (another variant's are replaced). */
+  async ensure(side: Side, n: number, nodeArgs: string[] = [], variant: BaselineVariant = DEFAULT_BASELINE_VARIANT): Promise<Server[]> {
     const slots = this.servers[side];
-    await Promise.all(slots.map((s, i) => (s && i >= n ? this.stopServer(side, i) : Promise.resolve())));
+    await Promise.all(slots.map((s, i) => (s && (i >= n || (side === 'baseline' && s.variant !== variant)) ? this.stopServer(side, i) : Promise.resolve())));
     const started: Promise<Server>[] = [];
-    for (let i = 0; i < n; i++) if (!slots[i]) started.push(this.startServer(side, i, nodeArgs));
+    for (let i = 0; i < n; i++) if (!slots[i]) started.push(this.startServer(side, i, nodeArgs, {}, HUB_MAIN, variant));
     await Promise.all(started);
     return slots.slice(0, n) as Server[];
   }
@@ -157,7 +160,14 @@ export class Topology {
    * `hubEnv` overrides HUB_BENCH_ENV for this replica (undefined: unset, so the hub's default applies).
    * `hubMain`: another build's dist/src/main.js, for a before/after on the same database and Redis.
    */
-  async startServer(side: Side, index: number, nodeArgs: string[] = [], hubEnv: Record<string, string | undefined> = {}, hubMain = HUB_MAIN): Promise<Server> {
+  async startServer(
+    side: Side,
+    index: number,
+    nodeArgs: string[] = [],
+    hubEnv: Record<string, string | undefined> = {},
+    hubMain = HUB_MAIN,
+    variant: BaselineVariant = DEFAULT_BASELINE_VARIANT,
+  ): Promise<Server> {
     const name = `${side}${index + 1}`;
     const port = await freePort();
     const redisProxy = await new CountingProxy(`${name}-redis`, this.redisPort).start();
@@ -182,7 +192,7 @@ export class Topology {
               drainMs: 0,
             }),
           }
-        : { ...process.env, PORT: String(port), REDIS_URL: redisUrl, BASELINE_ID: name };
+        : { ...process.env, PORT: String(port), REDIS_URL: redisUrl, BASELINE_ID: name, BASELINE_VARIANT: variant };
     delete env.JWT_SECRET;
     for (const [k, v] of Object.entries(side === 'hub' ? hubEnv : {})) {
       if (v === undefined) delete env[k];
@@ -201,7 +211,7 @@ export class Topology {
     );
     const url = `http://127.0.0.1:${port}`;
     await this.waitFor(`${name} to answer /readyz 200`, child, async () => (await fetch(`${url}/readyz`)).status === 200);
-    const server: Server = { side, name, index, port, url, child, redisProxy, inspectPort };
+    const server: Server = { side, name, index, port, url, child, redisProxy, inspectPort, ...(side === 'baseline' ? { variant } : {}) };
     this.servers[side][index] = server;
     return server;
   }

@@ -9,7 +9,7 @@ import { type LoginFloodArgs, LoginFloodJob } from './login-flood.js';
 import { type PollersArgs, PollersJob } from './pollers.js';
 import type { Job, JobKind, Reply, Request } from './protocol.js';
 import { type PublishersArgs, PublishersJob } from './publishers.js';
-import { type StormArgs, StormJob } from './storm.js';
+import { type BaselineStormArgs, BaselineStormJob, type StormArgs, StormJob } from './storm.js';
 import { type SubscribersArgs, SubscribersJob } from './subscribers.js';
 
 // The args come over IPC as the orchestrator wrote them for that kind.
@@ -22,6 +22,7 @@ const makers: Record<JobKind, (args: unknown) => Job> = {
   'http-load': (a) => new HttpLoadJob(a as HttpLoadArgs),
   flood: (a) => new FloodJob(a as FloodArgs),
   'login-flood': (a) => new LoginFloodJob(a as LoginFloodArgs),
+  'baseline-storm': (a) => new BaselineStormJob(a as BaselineStormArgs),
 };
 
 function main(): void {
