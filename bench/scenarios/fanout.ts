@@ -367,7 +367,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     const repeated: Record<Side, StepResult[]> = { baseline: [], hub: [] };
     if (cfg.headline)
       for (let k = 2; k <= p.repeat; k++)
-        for (const rate of [EQUAL_LOAD_RATE, saturatedRate]) {
+        for (const rate of new Set([EQUAL_LOAD_RATE, saturatedRate])) {
           if (rate === null || !cfg.rates.includes(rate)) continue;
           const s = await pair(rate, cfg.windowMs, { phase: 'repeat', repeat: k }, k % 2 === 0, `, repeat ${k}`);
           repeated.baseline.push(s.baseline);
