@@ -8,6 +8,7 @@ describe('spread', () => {
 
   it('takes the mean of the middle two for an even count', () => {
     expect(spread([4, 1, 3, 2])).toMatchObject({ min: 1, median: 2.5, max: 4 });
+    expect(spread([0.0135, 0.0137])?.median).toBe(0.0136);
   });
 
   it('is one value for a single measurement (a --quick run)', () => {

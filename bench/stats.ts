@@ -19,6 +19,7 @@ export function spread(values: Array<number | null | undefined>): Spread | null 
   if (!v.length) return null;
   const sorted = [...v].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  // The mean of two is rounded to 12 significant digits: 0.0135 and 0.0137 give 0.0136, not 0.013600000000000001.
+  const median = sorted.length % 2 ? sorted[mid] : +((sorted[mid - 1] + sorted[mid]) / 2).toPrecision(12);
   return { values: v, min: sorted[0], median, max: sorted[sorted.length - 1] };
 }

@@ -265,7 +265,7 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
         ),
         '',
         ...scalingVerdictLines(s.summary),
-        'A capacity model for another machine: deliveries/s per core ≈ 1,000 / (hub CPU-s per 1,000 deliveries), and Redis bus bytes/s ≈ messages/s × replicas × bytes per message per replica (every replica receives every message today).',
+        'A capacity model for another machine: deliveries/s per core ≈ 1,000 / (hub CPU-s per 1,000 deliveries), and Redis bus bytes/s ≈ messages/s × replicas × bytes per message per replica with subscribers of the channel (the bus-bytes check above says what a replica without them receives).',
         '',
         stepTable(s.steps),
       ];

@@ -19,6 +19,8 @@ interface Config {
   windowMs: number;
   /** A headline configuration: warm-up, repeats, sustain probes and their summaries. */
   headline: boolean;
+  /** Sustain probes (≥ 20 s each, the costly part): where a target reads the sustained capacity. */
+  probe: boolean;
 }
 
 /** The equal load at which both sides' latency is compared (issue 15: 100 msg/s to 500 subscribers). */
@@ -32,12 +34,13 @@ export const PROBE_DOWN = [0.8, 0.6];
 
 function configs(ctx: Ctx): Config[] {
   const p = ctx.profile;
-  if (p.quick) return [{ subscribers: 200, replicas: 1, rates: [25, EQUAL_LOAD_RATE], windowMs: p.ladderMs, headline: true }];
+  if (p.quick) return [{ subscribers: 200, replicas: 1, rates: [25, EQUAL_LOAD_RATE], windowMs: p.ladderMs, headline: true, probe: true }];
   return [
-    { subscribers: 500, replicas: 1, rates: [50, EQUAL_LOAD_RATE, 200, 300, 400], windowMs: p.ladderMs, headline: true },
-    { subscribers: 500, replicas: 2, rates: [50, EQUAL_LOAD_RATE, 200, 300, 400], windowMs: p.ladderMs, headline: true },
-    { subscribers: 1000, replicas: 1, rates: [25, 100], windowMs: p.ladderMs, headline: false },
-    { subscribers: 1000, replicas: 2, rates: [25, 100], windowMs: p.ladderMs, headline: false },
+    { subscribers: 500, replicas: 1, rates: [50, EQUAL_LOAD_RATE, 200, 300, 400], windowMs: p.ladderMs, headline: true, probe: true },
+    // Two replicas: the target reads the ladder at 200 msg/s, so no probes (they would add ~3 minutes).
+    { subscribers: 500, replicas: 2, rates: [50, EQUAL_LOAD_RATE, 200, 300, 400], windowMs: p.ladderMs, headline: true, probe: false },
+    { subscribers: 1000, replicas: 1, rates: [25, 100], windowMs: p.ladderMs, headline: false, probe: false },
+    { subscribers: 1000, replicas: 2, rates: [25, 100], windowMs: p.ladderMs, headline: false, probe: false },
   ];
 }
 
@@ -367,7 +370,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     const repeated: Record<Side, StepResult[]> = { baseline: [], hub: [] };
     if (cfg.headline)
       for (let k = 2; k <= p.repeat; k++)
-        for (const rate of [EQUAL_LOAD_RATE, saturatedRate]) {
+        for (const rate of new Set([EQUAL_LOAD_RATE, saturatedRate])) {
           if (rate === null || !cfg.rates.includes(rate)) continue;
           const s = await pair(rate, cfg.windowMs, { phase: 'repeat', repeat: k }, k % 2 === 0, `, repeat ${k}`);
           repeated.baseline.push(s.baseline);
@@ -377,7 +380,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     // Sustain probes (≥ 20 s in a full run), each side from its own highest kept-up ladder rate.
     const limits = { baseline: ladderLimits(ladder.baseline), hub: ladderLimits(ladder.hub) };
     const probes: Record<Side, StepResult[]> = { baseline: [], hub: [] };
-    if (cfg.headline) {
+    if (cfg.probe) {
       const plan = (side: Side) => {
         const l = limits[side];
         return l.highestKeptUp === null ? [] : probeRates(l.highestKeptUp, l.firstFailed, p.quick ? [0] : PROBE_STEPS);
@@ -411,7 +414,7 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
     };
     const capacity = { baseline: sustainedRate(probes.baseline), hub: sustainedRate(probes.hub) };
     // The hub at the baseline's highest sustained rate, for the ratio there, when its own probes did not run it.
-    if (cfg.headline && capacity.baseline !== null && !probes.hub.some((s) => s.params.rate === capacity.baseline)) {
+    if (cfg.probe && capacity.baseline !== null && !probes.hub.some((s) => s.params.rate === capacity.baseline)) {
       const s = await run('hub', capacity.baseline, p.sustainMs, { phase: 'probe', confirm: true, atBaselineCapacity: true }, `, ${p.sustainMs / 1000} s at the baseline's highest sustained rate`);
       steps.push(s);
       probes.hub.push(s);
@@ -448,20 +451,23 @@ export async function fanout(ctx: Ctx): Promise<ScenarioResult> {
             equalLoad: eqHub.length && eqBase.length ? equalLoadSummary(eqHub, eqBase, EQUAL_LOAD_RATE) : null,
             saturated: satHub.length && satBase.length ? saturatedSummary(satHub, satBase, saturatedRate!) : null,
             saturatedWhyNot: saturatedRate === null ? `no ladder rate up to ${cfg.rates[cfg.rates.length - 1]} msg/s left both sides behind` : null,
-            sustain: {
-              rule: SUSTAIN_RULE,
-              windowS: p.sustainMs / 1000,
-              baseline: {
-                ladderHighestKeptUp: limits.baseline.highestKeptUp,
-                ladderFirstFailed: limits.baseline.firstFailed,
-                highestSustainedRate: capacity.baseline,
-                probes: probes.baseline.map(probeRow),
-              },
-              hub: { ladderHighestKeptUp: limits.hub.highestKeptUp, ladderFirstFailed: limits.hub.firstFailed, highestSustainedRate: capacity.hub, probes: probes.hub.map(probeRow) },
-              capacityRatio: capacity.hub !== null && capacity.baseline ? round(capacity.hub / capacity.baseline, 2) : null,
-              /** At the baseline's highest sustained rate: the hub's deliveries of acknowledged messages ÷ the baseline's. */
-              ratioAtBaselineCapacity: hubAtBase && baseAtCap ? deliveredRatio(hubAtBase, baseAtCap) : null,
-            },
+            sustain: !cfg.probe
+              ? null
+              : {
+                  rule: SUSTAIN_RULE,
+                  windowS: p.sustainMs / 1000,
+                  baseline: {
+                    ladderHighestKeptUp: limits.baseline.highestKeptUp,
+                    ladderFirstFailed: limits.baseline.firstFailed,
+                    highestSustainedRate: capacity.baseline,
+                    probes: probes.baseline.map(probeRow),
+                  },
+                  hub: { ladderHighestKeptUp: limits.hub.highestKeptUp, ladderFirstFailed: limits.hub.firstFailed, highestSustainedRate: capacity.hub, probes: probes.hub.map(probeRow) },
+                  capacityRatio: capacity.hub !== null && capacity.baseline ? round(capacity.hub / capacity.baseline, 2) : null,
+                  /** At the baseline's highest sustained rate: the hub's deliveries of acknowledged messages ÷ the baseline's. */
+                  ratioAtBaselineCapacity: hubAtBase && baseAtCap ? deliveredRatio(hubAtBase, baseAtCap) : null,
+                },
+            sustainWhyNot: cfg.probe ? null : 'no sustain probes in this configuration (its target reads the ladder)',
             ratioRule: RATIO_RULE,
           }
         : {}),
