@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
-import { judgeClaims, rule1, rule2, rule3, rule4, rule5, rule6, rule8, rule9, ruleCaching, scalingCpu } from './claims.js';
+import { judgeClaims, rule1, rule2, rule3, rule4, rule5, rule6, rule8, rule9, ruleCaching, scalingCpu, twoCores } from './claims.js';
 
 describe('claim 1: per-connection state', () => {
   it('holds only when the state exists but a SIGKILLed replica cost nothing', () => expect(rule1({ heapKBPerConnection: 13.5, storm: { lost: 0, notBack: 0 } }).verdict).toBe('holds only'));
@@ -84,10 +84,11 @@ describe('claim 9: memory and buffers', () => {
   it('holds only when a slow reader’s buffer stays within the bound and is cut there', () =>
     expect(rule9({ heapKBPerConnection: 13.5, buffer: { maxBufferedBytes: 2_000_000, bound, cut: true } }).verdict).toBe('holds only'));
   it('holds when the buffer grows past the bound', () => expect(rule9({ heapKBPerConnection: 13.5, buffer: { maxBufferedBytes: 3_000_000, bound, cut: true } }).verdict).toBe('holds'));
-  it('holds on memory alone when the buffer part is not measured, and says so', () => {
+  it('holds only when a paused reader’s buffer did not grow', () => expect(rule9({ heapKBPerConnection: 13.5, buffer: { maxBufferedBytes: 0, bound, cut: false } }).verdict).toBe('holds only'));
+  it('is not measured when the buffer part has no figure, though the memory part holds, and says so', () => {
     const j = rule9({ heapKBPerConnection: 13.5, buffer: null });
-    expect(j.verdict).toBe('holds');
-    expect(j.condition).toMatch(/not measured/);
+    expect(j.verdict).toBe('not measured');
+    expect(j.condition).toMatch(/memory part holds/);
   });
   it('fails when an idle socket costs no memory', () => expect(rule9({ heapKBPerConnection: 0.2, buffer: null }).verdict).toBe('fails'));
   it('is not measured without the idle scenario', () => expect(rule9({ heapKBPerConnection: null, buffer: null }).verdict).toBe('not measured'));
@@ -122,16 +123,23 @@ function ladder(replicas: number, rate: number, hubMs: number, delivered: number
   };
 }
 
+describe('what a small machine can show about claim 6', () => {
+  it('says replicas beyond the cores time-share them and throughput against N decides nothing', () => {
+    expect(twoCores(2, false, 3)).toContain('3 replicas on 2 cores time-share them');
+    expect(twoCores(2, false, 3)).toContain('not evidence either way');
+  });
+  it('shows throughput against N when each replica had a core of its own', () => expect(twoCores(8, true, 3)).toContain('pinned'));
+});
+
 describe('the figures claim 6 reads', () => {
   it('compares replica counts at the highest rate every count kept up, the median of repeats', () => {
     const steps = [ladder(1, 40, 400, 40_000), ladder(1, 80, 800, 80_000), ladder(2, 40, 440, 40_000), ladder(2, 80, 900, 80_000, false), ladder(2, 40, 480, 40_000), ladder(2, 40, 460, 40_000)];
-    expect(scalingCpu(steps)).toEqual({
-      rate: 40,
-      rows: [
-        { replicas: 1, ms: 10 },
-        { replicas: 2, ms: 11.5 },
-      ],
-    });
+    const got = scalingCpu(steps);
+    expect(got.rate).toBe(40);
+    expect(got.rows.map((x) => [x.replicas, x.ms, x.spread.min, x.spread.max])).toEqual([
+      [1, 10, 10, 10],
+      [2, 11.5, 11, 12],
+    ]);
   });
 });
 

@@ -1,12 +1,35 @@
 // The seed article's claims (docs/CLAIMS.md), each with what this run
 // measured on the same hub and a verdict computed from those figures by the
 // rule printed beside it. Each rule is a pure function of plain figures
-// (claims.spec.ts tests them); judgeClaims only gathers the figures.
+// (claims.spec.ts tests them); judgeClaims only gathers the figures. A claim
+// no figure can decide is a 'design argument'; a rule whose figures are absent
+// from the run says 'not measured', never a verdict.
+//
+// Figures read from a results file (`scenarios.<id>.…`); every one is optional:
+//   idle.summary.hub / .baseline .heapKBPerConnection, .rssKBPerConnection  claims 1, 9
+//   storm.summary.lost, .notBack                                             claim 1
+//   polling.steps (params.mode, .rate) latency and metrics.bytesPerMessage  claims 2, 4, 8
+//   claims.summary.duplex.receivedWhileAwaitingAck                           claim 3
+//   claims.summary['connectionsPer1000Messages: <mode>']                     claim 5
+//   claims.summary.slowReader: SlowReaderSummary (below)                     claim 9, buffer part
+//   read.summary['cacheControl: …']                                          caching
+//   scaling (claim 6):
+//     steps with params.scaling, .replicas, .rate (not .coldChannel): hub CPU
+//       (cpu.processes of kind 'hub') ÷ delivered, per replica count, at the
+//       highest rate every count kept up; the median when a rate was repeated;
+//     summary[N].coldChannelRedisBytesInPerMessage: {replicaName: bytes}, the
+//       first replica the one with the channel's subscribers, the others
+//       without (the widest N is read);
+//     summary[N].ladderExhausted: the count kept up at the ladder's top rate
+//       (its limit is above the ladder; shown, it does not decide the rule);
+//     summary.pinned (optional boolean): each replica ran on a core of its own
+//       (taskset); without it replicas, Redis, Postgres and the generators
+//       shared the machine's cores, which the verdict's text says.
 import { BODY_BYTES } from '../generators/body.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import { keptUp } from '../scenarios/delivery.js';
 import type { ClaimVerdict } from './results.js';
-import { spreadOf } from './spread.js';
+import { type Spread, spreadOf, spreadText } from './spread.js';
 
 type Scenarios = Record<string, ScenarioResult>;
 /** A rule's outcome: the verdict and the qualification the figures show (empty when none). */
@@ -87,7 +110,7 @@ export function rule5(f: { keepAlive: number | null; noKeepAlive: number | null;
 export const CPU_DRIFT = 0.15;
 /** A replica without subscribers of a channel gets under this share of the bus bytes one with them gets. */
 export const BUS_SHARE = 0.1;
-export const RULE_6 = `the hub scales horizontally when, at the highest rate every replica count kept up, its CPU-s per 1,000 deliveries for each N stays within ±${CPU_DRIFT * 100}% of one replica’s, and a replica without subscribers of a channel receives under ${BUS_SHARE * 10}/10 of the bus bytes per message one with them receives; then the claim fails; holds when either part fails; not measured when either part is absent and the other passes`;
+export const RULE_6 = `horizontal when both parts hold: (a) the hub's CPU ms per 1,000 deliveries at each replica count N > 1 is within ±${CPU_DRIFT * 100}% of one replica's, at the highest rate every N kept up (median of repeats); (b) a replica without subscribers of a channel receives under ${BUS_SHARE * 10}/10 of the bus bytes per message of the replica with them. Horizontal → the claim fails; either part broken → it holds; a part absent and the other holding → not measured`;
 export function rule6(f: { cpuPer1000: Array<{ replicas: number; ms: number }>; bus: { subscribed: number; others: number[] } | null }): Judged {
   const one = f.cpuPer1000.find((x) => x.replicas === 1);
   const more = f.cpuPer1000.filter((x) => x.replicas > 1);
@@ -119,12 +142,15 @@ export function rule8(f: { byRate: Array<{ rate: number; pushP50Ms: number | nul
   return fast.length ? { verdict: 'holds only', condition: `not at ${slow.join(', ')}` } : { verdict: 'fails', condition: `at no rate: ${slow.join(', ')}` };
 }
 
-export const RULE_9 = `holds when an idle subscribed socket holds ≥ ${STATE_MIN_KB} KB of server heap and a paused reader’s server-side buffer grew; holds only when that buffer stayed ≤ SOCKET_BUFFER_MAX_BYTES and the reader was cut there (the cost per socket has a ceiling); fails under ${STATE_MIN_KB} KB; with the buffer part not measured, the verdict is the memory part’s alone`;
+export const RULE_9 = `two parts: memory (an idle subscribed socket holds ≥ ${STATE_MIN_KB} KB of server heap) and buffers (a paused reader's server-side buffer grew). holds = both; holds only = the memory part, with a buffer that did not grow, or stayed ≤ SOCKET_BUFFER_MAX_BYTES and the reader was cut there (the cost per socket has a ceiling); fails = the memory part fails; not measured = either part has no figure`;
 export function rule9(f: { heapKBPerConnection: number | null; buffer: { maxBufferedBytes: number; bound: number; cut: boolean } | null }): Judged {
   if (f.heapKBPerConnection === null) return NOT_MEASURED('needs the idle scenario');
   if (f.heapKBPerConnection < STATE_MIN_KB) return { verdict: 'fails', condition: 'an idle socket costs no measurable memory' };
-  if (!f.buffer) return { verdict: 'holds', condition: 'buffers for slow readers: not measured in this run, so the verdict covers memory alone' };
-  if (f.buffer.maxBufferedBytes <= 0) return { verdict: 'holds', condition: 'memory per connection; a paused reader’s buffer did not grow in this run' };
+  if (!f.buffer)
+    return NOT_MEASURED(
+      `the memory part holds (${f.heapKBPerConnection} KB ≥ ${STATE_MIN_KB} KB per idle socket), the buffer part has no figure in this run (claims.summary.slowReader), so the claim as a whole is not decided here; docs/reliability.md has the slow-consumer test's figures (test/cluster/slow-consumer.cluster.ts), which are not this run's`,
+    );
+  if (f.buffer.maxBufferedBytes <= 0) return { verdict: 'holds only', condition: 'for memory per connection; a paused reader’s buffer did not grow in this run' };
   if (f.buffer.maxBufferedBytes <= f.buffer.bound && f.buffer.cut)
     return {
       verdict: 'holds only',
@@ -154,7 +180,7 @@ function pollStep(sc: Scenarios, mode: string, rate: number): StepResult | undef
 }
 
 /** Hub CPU ms per 1,000 deliveries of each replica count, at the highest rate every count kept up (median over repeats). */
-export function scalingCpu(steps: StepResult[]): { rate: number | null; rows: Array<{ replicas: number; ms: number }> } {
+export function scalingCpu(steps: StepResult[]): { rate: number | null; rows: Array<{ replicas: number; ms: number; spread: Spread }> } {
   const ladder = steps.filter((s) => s.params.scaling && !s.params.coldChannel && s.side !== 'baseline');
   const counts = [...new Set(ladder.map((s) => Number(s.params.replicas)))].sort((a, b) => a - b);
   const keptAt = (n: number) => new Set(ladder.filter((s) => Number(s.params.replicas) === n && keptUp(s)).map((s) => Number(s.params.rate)));
@@ -165,8 +191,8 @@ export function scalingCpu(steps: StepResult[]): { rate: number | null; rows: Ar
     const per = ladder
       .filter((s) => Number(s.params.replicas) === n && Number(s.params.rate) === rate && keptUp(s) && s.delivered)
       .map((s) => (s.cpu.processes.filter((p) => p.kind === 'hub').reduce((a, p) => a + p.cpuMs, 0) / s.delivered!) * 1000);
-    const sp = spreadOf(per);
-    return sp ? [{ replicas: n, ms: Math.round(sp.median * 100) / 100 }] : [];
+    const sp = spreadOf(per.map((x) => Math.round(x * 100) / 100));
+    return sp ? [{ replicas: n, ms: sp.median, spread: sp }] : [];
   });
   return { rate, rows };
 }
@@ -199,7 +225,18 @@ export interface SlowReaderSummary {
   othersP99MsQuiet: number | null;
 }
 
-export function judgeClaims(sc: Scenarios): ClaimVerdict[] {
+/**
+ * What a machine of `cores` cores can show about claim 6: replicas sharing
+ * cores with Redis, Postgres and the generators cannot add throughput, so the
+ * run shows the work per delivery and the bus traffic per replica, not a
+ * throughput curve.
+ */
+export function twoCores(cores: number, pinned: boolean, maxReplicas: number): string {
+  if (pinned && cores > maxReplicas) return `Each replica ran pinned to a core of its own (${cores} cores), so throughput against N is shown as well`;
+  return `What ${cores} shared cores can show: ${maxReplicas > cores ? `${maxReplicas} replicas on ${cores} cores time-share them, ` : ''}with Redis, Postgres and the generators on the same cores no replica count can add throughput, so throughput against N is not evidence either way here; the CPU per delivery and the bus bytes per replica are (they are what a capacity model for separate machines uses)`;
+}
+
+export function judgeClaims(sc: Scenarios, cores?: number): ClaimVerdict[] {
   const out: ClaimVerdict[] = [];
   const add = (n: string, claim: string, measured: string, rule: string, j: Judged) => out.push({ n, claim, measured, rule, ...j });
   const idle = sc.idle?.summary as { hub?: { heapKBPerConnection: number; rssKBPerConnection: number }; baseline?: { heapKBPerConnection: number } } | undefined;
@@ -283,21 +320,30 @@ export function judgeClaims(sc: Scenarios): ClaimVerdict[] {
   // 6. scaling
   const cpu = scalingCpu(sc.scaling?.steps ?? []);
   const bus = coldBus(sc);
+  const rows6 = Object.values(sc.scaling?.summary ?? {}).filter(
+    (v): v is { replicas: number; ladderExhausted?: boolean } => typeof v === 'object' && v !== null && typeof (v as { replicas?: unknown }).replicas === 'number',
+  );
+  const exhausted = rows6.filter((x) => x.ladderExhausted).map((x) => x.replicas);
+  const pinned = sc.scaling?.summary.pinned === true;
+  const rule6Result = rule6({ cpuPer1000: cpu.rows, bus: bus ? { subscribed: bus.perReplica[0][1], others: bus.perReplica.slice(1).map(([, v]) => v) } : null });
   add(
     '6',
     'REST scales horizontally and vertically; WebSocket scales only vertically',
     sc.scaling
       ? [
           cpu.rows.length
-            ? `hub CPU ms per 1,000 deliveries at ${cpu.rate} msg/s (the highest rate every replica count kept up): ${cpu.rows.map((x) => `${x.replicas} replica(s) ${x.ms}`).join(', ')}`
+            ? `hub CPU ms per 1,000 deliveries at ${cpu.rate} msg/s (the highest rate every replica count kept up): ${cpu.rows.map((x) => `${x.replicas} replica(s) ${spreadText(x.spread, 2)}`).join(', ')}`
             : 'no rate every replica count kept up',
           bus
             ? `bytes from Redis per message of a channel only ${bus.first} serves: ${bus.perReplica.map(([n, v]) => `${n} ${v} B`).join(', ')}`
             : 'bus bytes of a channel on one replica: not measured',
-        ].join('; ')
+          exhausted.length ? `${exhausted.join(', ')} replica(s) kept up at the ladder’s top rate (their limit lies above it)` : '',
+        ]
+          .filter(Boolean)
+          .join('; ')
       : 'scaling: not run',
     RULE_6,
-    rule6({ cpuPer1000: cpu.rows, bus: bus ? { subscribed: bus.perReplica[0][1], others: bus.perReplica.slice(1).map(([, v]) => v) } : null }),
+    cores && sc.scaling ? { ...rule6Result, condition: `${rule6Result.condition}. ${twoCores(cores, pinned, Math.max(0, ...rows6.map((x) => x.replicas)))}` } : rule6Result,
   );
 
   // 7. addressing: not a number

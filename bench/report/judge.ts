@@ -10,5 +10,5 @@ export function judge(results: Results): void {
   const fo = results.scenarios.fanout;
   if (fo) for (const c of Object.values(fo.summary) as Array<{ subscribers: number; replicas: number; ratios: unknown }>) c.ratios = ratioRows(fo.steps, c.subscribers, c.replicas);
   results.targets = judgeTargets(results.scenarios);
-  results.claims = judgeClaims(results.scenarios);
+  results.claims = judgeClaims(results.scenarios, results.machine?.cores);
 }
