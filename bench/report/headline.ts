@@ -5,7 +5,7 @@
 // figure is read from the results; a missing one is left out, never invented.
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { Results } from './results.js';
-import { central, type Figure, spreadOf, spreadText } from './spread.js';
+import { central, type Figure, isSpread, spreadOf, spreadText } from './spread.js';
 
 /** The equal load the headline compares at (issue 15: 100 msg/s to 500 subscribers). */
 export const EQUAL_LOAD = { rate: 100, subscribers: 500 };
@@ -25,6 +25,56 @@ export interface EqualLoadRow {
   rate: number;
   hub: SideAtLoad;
   baseline: SideAtLoad;
+  /** Hub p99 ÷ baseline p99 of each repeat pair, when the run recorded it (equalLoad.p99Ratio); else the ratio of the medians is printed. */
+  p99Ratio?: Figure;
+  /** Hub minus baseline, publish → first subscriber, p50: the store before fan-out as a subscriber sees it (equalLoad.storeBeforeFanoutP50Ms). */
+  storeBeforeFanoutP50Ms?: Figure;
+  /** The measuring scenario's own rule for these figures (equalLoad.rule). */
+  rule?: string;
+}
+
+/**
+ * The figures a fan-out configuration records at equal load when the run has
+ * them (fanout.summary[<subscribers>x<replicas>].equalLoad; each a Spread over
+ * --repeat): rate, subscribers, repeats, hub / baseline .p50Ms .p99Ms
+ * .ackP50Ms .ownCpuMsPer1000Deliveries, p99Ratio, storeBeforeFanoutP50Ms, rule.
+ */
+interface RecordedEqualLoad {
+  rate: number;
+  subscribers: number | null;
+  repeats?: number;
+  hub: Partial<Record<'p50Ms' | 'p99Ms' | 'ackP50Ms' | 'ownCpuMsPer1000Deliveries', Figure>>;
+  baseline: Partial<Record<'p50Ms' | 'p99Ms' | 'ackP50Ms' | 'ownCpuMsPer1000Deliveries', Figure>>;
+  p99Ratio?: Figure;
+  storeBeforeFanoutP50Ms?: Figure;
+  rule?: string;
+}
+
+function recordedSide(x: RecordedEqualLoad['hub'], runs: number): SideAtLoad {
+  return { p50Ms: x.p50Ms ?? null, p99Ms: x.p99Ms ?? null, ackP50Ms: x.ackP50Ms ?? null, ownCpuMsPer1000: x.ownCpuMsPer1000Deliveries ?? null, runs };
+}
+
+/** Equal-load rows as the run recorded them (see RecordedEqualLoad); empty when it recorded none. */
+export function recordedEqualLoad(fanout: ScenarioResult | undefined): EqualLoadRow[] {
+  const rows: EqualLoadRow[] = [];
+  for (const c of Object.values(fanout?.summary ?? {})) {
+    if (typeof c !== 'object' || c === null) continue;
+    const cfg = c as { replicas?: unknown; subscribers?: unknown; equalLoad?: RecordedEqualLoad | null };
+    const e = cfg.equalLoad;
+    if (!e || typeof e !== 'object' || !e.hub || !e.baseline || typeof cfg.replicas !== 'number') continue;
+    const runs = e.repeats ?? 1;
+    rows.push({
+      replicas: cfg.replicas,
+      subscribers: Number(e.subscribers ?? cfg.subscribers),
+      rate: e.rate,
+      hub: recordedSide(e.hub, runs),
+      baseline: recordedSide(e.baseline, runs),
+      p99Ratio: e.p99Ratio ?? null,
+      storeBeforeFanoutP50Ms: e.storeBeforeFanoutP50Ms ?? null,
+      rule: e.rule,
+    });
+  }
+  return rows.sort((a, b) => a.replicas - b.replicas);
 }
 
 const nums = (xs: Array<number | null | undefined>) => xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
@@ -50,6 +100,8 @@ function side(steps: StepResult[]): SideAtLoad | null {
  * has both sides at that rate is used.
  */
 export function equalLoad(fanout: ScenarioResult | undefined): EqualLoadRow[] {
+  const recorded = recordedEqualLoad(fanout);
+  if (recorded.length) return recorded;
   const at = (fanout?.steps ?? []).filter((s) => Number(s.params.rate) === EQUAL_LOAD.rate && !s.params.confirm && (s.side === 'hub' || s.side === 'baseline'));
   const pairs = new Map<string, { replicas: number; subscribers: number; hub: StepResult[]; baseline: StepResult[] }>();
   for (const s of at) {
@@ -68,6 +120,11 @@ export function equalLoad(fanout: ScenarioResult | undefined): EqualLoadRow[] {
     .map((p) => ({ replicas: p.replicas, subscribers: p.subscribers, rate: EQUAL_LOAD.rate, hub: side(p.hub)!, baseline: side(p.baseline)! }));
 }
 
+/** The hub ÷ baseline p99 of a row: the recorded per-pair ratios with their spread, else the ratio of the medians. */
+export function p99Times(r: EqualLoadRow): string {
+  return r.p99Ratio !== undefined && r.p99Ratio !== null ? `${spreadText(r.p99Ratio, 1)}×` : times(r.hub.p99Ms, r.baseline.p99Ms);
+}
+
 /** hub / baseline of the central values, as "4.8×"; "n/a" when either is missing. */
 export function times(hub: Figure, base: Figure): string {
   const h = central(hub);
@@ -78,8 +135,23 @@ export function times(hub: Figure, base: Figure): string {
 export function equalLoadText(rows: EqualLoadRow[]): string | null {
   if (!rows.length) return null;
   const one = (r: EqualLoadRow) =>
-    `${r.replicas === 1 ? 'one replica' : `${r.replicas} replicas`}: hub ${spreadText(r.hub.p50Ms)} / ${spreadText(r.hub.p99Ms)} ms against ${spreadText(r.baseline.p50Ms)} / ${spreadText(r.baseline.p99Ms)} ms (hub p99 ${times(r.hub.p99Ms, r.baseline.p99Ms)} the baseline’s), publish ack p50 ${spreadText(r.hub.ackP50Ms)} against ${spreadText(r.baseline.ackP50Ms)} ms, each server’s own CPU ${spreadText(r.hub.ownCpuMsPer1000)} against ${spreadText(r.baseline.ownCpuMsPer1000)} ms per 1,000 deliveries`;
+    `${r.replicas === 1 ? 'one replica' : `${r.replicas} replicas`}: hub ${spreadText(r.hub.p50Ms)} / ${spreadText(r.hub.p99Ms)} ms against ${spreadText(r.baseline.p50Ms)} / ${spreadText(r.baseline.p99Ms)} ms (hub p99 ${p99Times(r)} the baseline’s)${r.storeBeforeFanoutP50Ms !== undefined && r.storeBeforeFanoutP50Ms !== null ? `, the store before fan-out adding ${spreadText(r.storeBeforeFanoutP50Ms)} ms at p50 (publish → first subscriber, hub minus baseline)` : ''}, publish ack p50 ${spreadText(r.hub.ackP50Ms)} against ${spreadText(r.baseline.ackP50Ms)} ms, each server’s own CPU ${spreadText(r.hub.ownCpuMsPer1000)} against ${spreadText(r.baseline.ownCpuMsPer1000)} ms per 1,000 deliveries`;
   return `at equal load (${rows[0].rate} msg/s to ${rows[0].subscribers.toLocaleString('en-US')} subscribers), delivery p50 / p99 of the hub against plain socket.io: ${rows.map(one).join('; ')}`;
+}
+
+/** fanout.summary[…].saturated when the run recorded it: the ratio of delivered acknowledged messages over the repeats, and each side's refused share (0–1). */
+interface RecordedSaturated {
+  rate: number;
+  ratio?: Figure;
+  hubRefusedShare?: Figure;
+  baselineRefusedShare?: Figure;
+}
+
+/** A figure times k (a share as a percentage). */
+function scale(f: Figure, k: number): Figure {
+  if (typeof f === 'number') return f * k;
+  if (!isSpread(f)) return null;
+  return { values: f.values.map((v) => v * k), min: f.min * k, median: f.median * k, max: f.max * k };
 }
 
 interface RatioRowLike {
@@ -98,6 +170,13 @@ export function saturatedRatioText(fanout: ScenarioResult | undefined, replicas:
     (c): c is { subscribers: number; replicas: number; ratios: RatioRowLike[] } =>
       typeof c === 'object' && c !== null && (c as { replicas?: unknown }).replicas === replicas && Array.isArray((c as { ratios?: unknown }).ratios),
   );
+  const where = (rate: number, subscribers: number) =>
+    `where the servers saturate (${rate} msg/s to ${subscribers.toLocaleString('en-US')} subscribers on ${replicas === 1 ? 'one replica' : `${replicas} replicas`})`;
+  const sat = (cfg as { saturated?: RecordedSaturated | null } | undefined)?.saturated;
+  if (cfg && sat && typeof sat === 'object' && (sat.ratio ?? null) !== null) {
+    const pct = (f: Figure | undefined) => (f === undefined || f === null ? 'n/a' : spreadText(scale(f, 100), 0, '%'));
+    return `${where(sat.rate, cfg.subscribers)} the hub delivered ${spreadText(sat.ratio ?? null, 2)}× the baseline’s deliveries of acknowledged messages, refusing ${pct(sat.hubRefusedShare)} of its publishes (the baseline ${pct(sat.baselineRefusedShare)})`;
+  }
   const counted = (cfg?.ratios ?? []).filter((x) => x.counts && !x.sustainCheck);
   const top = counted[counted.length - 1];
   if (!cfg || !top) return null;
@@ -107,7 +186,7 @@ export function saturatedRatioText(fanout: ScenarioResult | undefined, replicas:
   const published = hubSteps.reduce((a, s) => a + Number(s.metrics.published ?? 0), 0);
   const refused = hubSteps.reduce((a, s) => a + Number(s.metrics.publishErrors ?? 0), 0);
   const share = published ? `, the hub refusing or timing out ${refused.toLocaleString('en-US')} of ${published.toLocaleString('en-US')} publishes (${Math.round((refused / published) * 100)}%)` : '';
-  return `where the servers saturate (${top.rate} msg/s to ${cfg.subscribers.toLocaleString('en-US')} subscribers on ${replicas === 1 ? 'one replica' : `${replicas} replicas`}) the hub delivered ${spreadText(top.ratio, 2)}× the baseline’s deliveries/s${share}`;
+  return `${where(top.rate, cfg.subscribers)} the hub delivered ${spreadText(top.ratio, 2)}× the baseline’s deliveries/s${share}`;
 }
 
 export function headlineParts(r: Results): string[] {

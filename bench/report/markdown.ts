@@ -10,7 +10,7 @@ import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { ScalingRow } from '../scenarios/scaling.js';
 import { keptUp } from '../scenarios/delivery.js';
 import { BUS_SHARE, coldBus } from './claims.js';
-import { EQUAL_LOAD, equalLoad, times } from './headline.js';
+import { EQUAL_LOAD, equalLoad, p99Times } from './headline.js';
 import type { Results } from './results.js';
 import { SECTIONS } from './sections.js';
 import { isSpread, spreadText } from './spread.js';
@@ -149,12 +149,12 @@ function equalLoadTable(s: ScenarioResult): string[] {
   const rows = equalLoad(s);
   if (!rows.length) return [];
   return [
-    `**At equal load** (${rows[0].rate} msg/s to ${rows[0].subscribers} subscribers; ladder steps only; with repeats, median (min–max, n runs)). CPU is each server's own processes (hub replicas, or baseline servers), per 1,000 deliveries:`,
+    `**At equal load** (${rows[0].rate} msg/s to ${rows[0].subscribers} subscribers; with repeats, median (min–max, n runs)). ${rows[0].rule ? `How these are measured: ${rows[0].rule}.` : "Read from the ladder steps at that rate; CPU is each server's own processes (hub replicas, or baseline servers) over the step ÷ its deliveries × 1,000; hub ÷ baseline is the ratio of the medians."}`,
     '',
     table(
       ['replicas', 'side', 'p50 ms', 'p99 ms', 'publish ack p50 ms', 'own CPU ms / 1,000 deliveries', 'hub ÷ baseline (p99)'],
       rows.flatMap((x) => [
-        [x.replicas, 'hub', spreadText(x.hub.p50Ms), spreadText(x.hub.p99Ms), spreadText(x.hub.ackP50Ms), spreadText(x.hub.ownCpuMsPer1000), times(x.hub.p99Ms, x.baseline.p99Ms)],
+        [x.replicas, 'hub', spreadText(x.hub.p50Ms), spreadText(x.hub.p99Ms), spreadText(x.hub.ackP50Ms), spreadText(x.hub.ownCpuMsPer1000), p99Times(x)],
         [x.replicas, 'baseline', spreadText(x.baseline.p50Ms), spreadText(x.baseline.p99Ms), spreadText(x.baseline.ackP50Ms), spreadText(x.baseline.ownCpuMsPer1000), ''],
       ]),
     ),
