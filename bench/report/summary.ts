@@ -31,7 +31,7 @@ export function claimsCount(claims: ClaimVerdict[]): string {
 /** The block's text, markers excluded. `file` is the results file's path from the repository root. */
 export function renderSummary(r: Results, file: string): string {
   const min = Math.floor(r.durationS / 60);
-  const run = `${r.mode === 'full' ? 'Last full run' : `Last run (${r.mode})`}: [\`${file}\`](${file}), ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC${r.commit ? `, commit ${r.commit}` : ''}, ${min} min ${r.durationS % 60} s after the build on ${r.machine.cores} shared cores (\`${r.command}\`)`;
+  const run = `${r.mode === 'full' ? 'Last full run' : `Last run (${r.mode})`}: [\`${file}\`](${file}), ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC${r.commit ? `, commit ${r.commit}` : ''}, on ${r.machine.cores} shared cores, \`${r.command}\`, which took ${min} min ${r.durationS % 60} s (build excluded)`;
   const claims = r.claims.length ? ` The seed article's claims, each decided by a rule printed beside it in the report: ${claimsCount(r.claims)}.` : '';
   return `${run}. ${capitalize(headlineParts(r).join('; '))}.${claims}`;
 }
