@@ -18,7 +18,7 @@ function step(side: 'hub' | 'baseline', rate: number, p99Ms: number, cpuMs: numb
     ooo: 0,
     sustained: null,
     saturated: 'none',
-    cpu: { processes: [{ name: `${side}1`, kind: side, cpuMs, core: 0.5 }], machineBusy: 0.5, otherLoad: 0, wallMs: 10_000 } as StepResult['cpu'],
+    cpu: { processes: [{ name: `${side}1`, kind: side, cpuMs, core: 0.5 }], machineBusy: 0.5, otherLoad: 0, wallMs: 10_000 },
     metrics: { publishErrors: 0, published: 1000 },
     notes: [],
   };
