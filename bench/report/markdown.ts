@@ -9,7 +9,7 @@ import { reconcileSection } from './reconcile.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { ScalingRow } from '../scenarios/scaling.js';
 import { keptUp } from '../scenarios/delivery.js';
-import { BUS_SHARE, coldBus } from './claims.js';
+import { BUS_SHARE, coldBus, twoCores } from './claims.js';
 import { EQUAL_LOAD, equalLoad, p99Times } from './headline.js';
 import type { Results } from './results.js';
 import { SECTIONS } from './sections.js';
@@ -164,7 +164,7 @@ function equalLoadTable(s: ScenarioResult): string[] {
 }
 
 /** Which hub steps fell behind, with the hub's CPU and the first refusal each saw: measured, not inferred. */
-function behindText(s: ScenarioResult, profiles: ProfileResult[]): string[] {
+export function behindText(s: ScenarioResult, profiles: ProfileResult[]): string[] {
   const behind = s.steps.filter((x) => x.side === 'hub' && !keptUp(x));
   const profiled = profiles.some((p) => p.load === 'fanout');
   const lines = behind.map((x) => {
@@ -183,7 +183,7 @@ function behindText(s: ScenarioResult, profiles: ProfileResult[]): string[] {
 }
 
 /** The scaling section's capacity model, with the bus term as this run measured it. */
-function capacityModel(sc: Record<string, ScenarioResult>): string {
+export function capacityModel(sc: Record<string, ScenarioResult>): string {
   const bus = coldBus(sc);
   const cpu = 'A capacity model for another machine: deliveries/s per core ≈ 1,000 / (hub CPU-s per 1,000 deliveries)';
   if (!bus) return `${cpu}; the bus term was not measured in this run (no step with a channel subscribed on one replica only), so it is not modelled.`;
@@ -321,7 +321,10 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
       ),
     ]),
     scenario(sc.scaling, (s) => {
-      const rows = ['1', '2', '3'].map((k) => (s.summary as Record<string, ScalingRow | undefined>)[k]).filter((x): x is ScalingRow => Boolean(x));
+      const rows = Object.entries(s.summary as Record<string, ScalingRow | undefined>)
+        .filter(([k, x]) => /^\d+$/.test(k) && Boolean(x))
+        .map(([, x]) => x!)
+        .sort((a, b) => a.replicas - b.replicas);
       return [
         chart('scaling.svg'),
         '',
@@ -349,6 +352,8 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
         ),
         '',
         capacityModel(sc),
+        '',
+        `${twoCores(r.machine.cores, s.summary.pinned === true, Math.max(0, ...rows.map((x) => x.replicas)))}. Claim 6 above is decided from these figures by its printed rule.`,
         '',
         stepTable(s.steps),
       ];
