@@ -8,7 +8,7 @@ import { Listr } from 'listr2';
 import { isEntry } from '../scripts/entry.js';
 import { FULL_ONLY, FULL_RUN_ONLY, type Options, parseArgs, profileFor, SCENARIOS, UsageError } from './config.js';
 import { machineInfo } from './report/machine.js';
-import { type Results, readResults, writeResults } from './report/results.js';
+import { gitCommit, type Results, readResults, writeResults } from './report/results.js';
 import { renderTable } from './report/table.js';
 import type { Ctx, ScenarioResult } from './scenarios/context.js';
 import { machineCores } from './scenarios/context.js';
@@ -23,6 +23,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 async function run(opts: Options): Promise<number> {
   const started = new Date();
+  // Read before anything runs: the full run rewrites tracked files (docs/benchmark.md, README.md) at its end.
+  const commit = gitCommit(ROOT);
   const profile = profileFor(opts.quick, opts.repeat);
   const topo = new Topology((m) => console.log(`[bench] ${m}`), path.join(ROOT, '.data', 'bench'));
   console.log(`[bench] run directory (logs; removed at the end unless --keep-temp): ${topo.dir}`);
@@ -118,10 +120,11 @@ async function run(opts: Options): Promise<number> {
       claims: [],
       profiles,
       ...(opts.before ? { before: earlierTargets(opts.before, ROOT) } : {}),
+      commit,
     };
     judge(results);
     const file = writeResults(opts.out, results);
-    if (opts.writeReport) console.log(`[bench] report: ${path.relative(process.cwd(), await writeReport(results, ROOT))}`);
+    if (opts.writeReport) console.log(`[bench] report: ${path.relative(process.cwd(), await writeReport(results, ROOT, file))}`);
     console.log(`\n${renderTable(Object.values(scenarios))}\n`);
     for (const t of results.targets) console.log(`[bench] ${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'FAIL'}  ${t.text}: ${t.measured}`);
     console.log(`[bench] results: ${path.relative(process.cwd(), file)} (${results.durationS} s)`);
@@ -140,7 +143,7 @@ async function run(opts: Options): Promise<number> {
 function earlierTargets(file: string, root: string): NonNullable<Results['before']> {
   const earlier = readResults(file);
   judge(earlier);
-  return { file: path.relative(root, file), startedAt: earlier.startedAt, command: earlier.command, targets: earlier.targets };
+  return { file: path.relative(root, file), startedAt: earlier.startedAt, command: earlier.command, ...(earlier.commit ? { commit: earlier.commit } : {}), targets: earlier.targets };
 }
 
 async function main(): Promise<void> {

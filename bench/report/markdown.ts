@@ -1,5 +1,7 @@
-// docs/benchmark.md from a run's results: claims, targets, profiles, then
-// each scenario's steps and charts, and how the run was made.
+// docs/benchmark.md from a run's results: headline, claims, targets,
+// profiles, then each scenario's steps and charts (a scenario without a
+// section of its own here gets the generic one, or one from SECTIONS in
+// sections.ts), and how the run was made.
 import type { ProfileResult } from '../profile.js';
 import { loginFloodSection } from './login-flood.js';
 import { overloadSection } from './overload.js';
@@ -7,7 +9,12 @@ import { reconcileSection } from './reconcile.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { ScalingRow } from '../scenarios/scaling.js';
 import type { ScalingVerdict } from './rules/scaling.js';
+import { keptUp } from '../scenarios/delivery.js';
+import { BUS_SHARE, coldBus, twoCores } from './claims.js';
+import { EQUAL_LOAD, equalLoad, p99Times } from './headline.js';
 import type { Results } from './results.js';
+import { SECTIONS } from './sections.js';
+import { isSpread, spreadText } from './spread.js';
 
 /** What a table cell holds: a primitive, written as String() writes it ('–' when missing). */
 export type Cell = string | number | boolean | null | undefined;
@@ -71,6 +78,11 @@ export function stepTable(steps: StepResult[], extra: Array<[string, (s: StepRes
   );
 }
 
+/** What the "before" column is, from the earlier file's own record: its date, its commit when it has one, its command. */
+export function beforeLabel(b: NonNullable<Results['before']>): string {
+  return `the run of ${b.startedAt.slice(0, 16).replace('T', ' ')} UTC (\`${b.file}\`, ${b.commit ? `commit ${b.commit}` : 'commit not recorded in that file'}; \`${b.command}\`)`;
+}
+
 const verdict = (pass: boolean | null | undefined) => (pass == null ? 'n/a' : pass ? '**PASS**' : '**FAIL**');
 
 /** This run's targets, and with --before the earlier run's figure for each. */
@@ -84,10 +96,10 @@ function targetsTable(r: Results): string[] {
     ];
   const earlier = new Map(r.before.targets.map((t) => [t.id, t]));
   return [
-    `Before: \`${r.before.command}\` of ${r.before.startedAt.slice(0, 16).replace('T', ' ')} UTC (\`${r.before.file}\`), the same machine, before the performance work.`,
+    `Before: ${beforeLabel(r.before)}, on the same machine; its targets judged by this run’s rules.`,
     '',
     table(
-      ['target', 'before', 'after (this run)', 'result', 'note'],
+      ['target', `before (${r.before.startedAt.slice(0, 10)})`, 'this run', 'result', 'note'],
       r.targets.map((t) => {
         const b = earlier.get(t.id);
         return [t.text, b ? `${b.measured} (${verdict(b.pass)})` : '–', t.measured, verdict(t.pass), t.note];
@@ -114,6 +126,76 @@ function profileSection(p: ProfileResult): string {
   ].join('\n');
 }
 
+/** What a scenario's section gets to lay out its figures (sections.ts). */
+export interface SectionKit {
+  table: (header: string[], rows: Cell[][]) => string;
+  stepTable: typeof stepTable;
+  /** A chart charts.ts drew for this run, as a Markdown image ('' when absent). */
+  chart: (file: string) => string;
+  num: (v: unknown, digits?: number) => string;
+}
+export type Section = (sc: ScenarioResult, kit: SectionKit) => string[];
+
+/** Scenarios with a section of their own in renderMarkdown; any other scenario of a run is rendered after them, by its SECTIONS entry or genericSection. */
+const RENDERED_ABOVE = new Set(['polling', 'fanout', 'scaling', 'idle', 'reconcile', 'publish', 'overload', 'login-flood', 'storm', 'read', 'claims']);
+
+/** A scenario without a section: its steps, then its summary's plain figures (nested objects as JSON). */
+export const genericSection: Section = (s, kit) => {
+  const flat = Object.entries(s.summary).map(([k, v]): Cell[] => [k, v === null || typeof v !== 'object' ? (v as Cell) : isSpread(v) ? spreadText(v, 2) : JSON.stringify(v)]);
+  return [...(s.steps.length ? [kit.stepTable(s.steps)] : []), ...(flat.length ? ['', kit.table(['measure', 'value'], flat)] : [])];
+};
+
+/** Equal load (headline.ts): hub and baseline at the same rate and subscribers, each figure the median of its runs with min–max. */
+function equalLoadTable(s: ScenarioResult): string[] {
+  const rows = equalLoad(s);
+  if (!rows.length) return [];
+  return [
+    `**At equal load** (${rows[0].rate} msg/s to ${rows[0].subscribers} subscribers; with repeats, median (min–max, n runs)). ${rows[0].rule ? `How these are measured: ${rows[0].rule}.` : "Read from the ladder steps at that rate; CPU is each server's own processes (hub replicas, or baseline servers) over the step ÷ its deliveries × 1,000; hub ÷ baseline is the ratio of the medians."}`,
+    '',
+    table(
+      ['replicas', 'side', 'p50 ms', 'p99 ms', 'publish ack p50 ms', 'own CPU ms / 1,000 deliveries', 'hub ÷ baseline (p99)'],
+      rows.flatMap((x) => [
+        [x.replicas, 'hub', spreadText(x.hub.p50Ms), spreadText(x.hub.p99Ms), spreadText(x.hub.ackP50Ms), spreadText(x.hub.ownCpuMsPer1000), p99Times(x)],
+        [x.replicas, 'baseline', spreadText(x.baseline.p50Ms), spreadText(x.baseline.p99Ms), spreadText(x.baseline.ackP50Ms), spreadText(x.baseline.ownCpuMsPer1000), ''],
+      ]),
+    ),
+    '',
+    ...(rows[0].subscribers === EQUAL_LOAD.subscribers ? [] : [`(This run had no ${EQUAL_LOAD.subscribers}-subscriber steps at ${EQUAL_LOAD.rate} msg/s: the largest count it had is shown.)`, '']),
+  ];
+}
+
+/** Which hub steps fell behind, with the hub's CPU and the first refusal each saw: measured, not inferred. */
+export function behindText(s: ScenarioResult, profiles: ProfileResult[]): string[] {
+  const behind = s.steps.filter((x) => x.side === 'hub' && !keptUp(x));
+  const profiled = profiles.some((p) => p.load === 'fanout');
+  const lines = behind.map((x) => {
+    const hubs = x.cpu.processes.filter((p) => p.kind === 'hub').map((p) => `${p.name} ${pct(p.core)} of a core`);
+    const err = x.metrics.firstPublishError ? `; first refusal: ${String(x.metrics.firstPublishError)}` : '';
+    return `- ${x.name}: ${hubs.join(', ') || 'no hub CPU recorded'}; ${x.metrics.publishErrors ?? 0} of ${x.metrics.published ?? '–'} publishes refused or timed out${err}`;
+  });
+  return [
+    behind.length
+      ? 'Hub steps that fell behind (lost, p99 ≥ 1 s, or a publish refused or timed out), with each hub process’s CPU over the step; refused publishes were never acknowledged, so they are not counted as lost:'
+      : 'No hub step fell behind in this run.',
+    ...(lines.length ? ['', ...lines] : []),
+    '',
+    profiled ? 'The CPU profile of a replica under this load is in the Profiles section.' : 'This run has no CPU profile of the fan-out load (`--profile-all` takes one).',
+  ];
+}
+
+/** The scaling section's capacity model, with the bus term as this run measured it. */
+export function capacityModel(sc: Record<string, ScenarioResult>): string {
+  const bus = coldBus(sc);
+  const cpu = 'A capacity model for another machine: deliveries/s per core ≈ 1,000 / (hub CPU-s per 1,000 deliveries)';
+  if (!bus) return `${cpu}; the bus term was not measured in this run (no step with a channel subscribed on one replica only), so it is not modelled.`;
+  const [first, firstBytes] = bus.perReplica[0];
+  const others = bus.perReplica.slice(1);
+  const measured = `in this run a message of a channel only ${first} serves brought ${first} ${firstBytes} B from Redis and ${others.map(([n, v]) => `${n} ${v} B`).join(', ')}`;
+  return others.every(([, v]) => v < BUS_SHARE * firstBytes)
+    ? `${cpu}, and Redis bus bytes/s ≈ messages/s × (replicas holding subscribers of the channel) × bytes per message: ${measured} (under a tenth: their background traffic, canary and presence), so a replica without subscribers of a channel does not receive its messages.`
+    : `${cpu}, and Redis bus bytes/s ≈ messages/s × replicas × bytes per message: ${measured}, so every replica receives the channel's messages whether or not it has subscribers of it.`;
+}
+
 function scenario(sc: ScenarioResult | undefined, body: (sc: ScenarioResult) => string[]): string {
   if (!sc) return '';
   return [`## ${sc.title}`, '', `Took ${num(sc.durationS)} s.`, '', ...body(sc), '', ...sc.notes.map((n) => `- ${n}`), ''].join('\n');
@@ -129,17 +211,21 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
   const out: string[] = [
     '# Crosswire benchmark',
     '',
-    `Generated by \`${r.command}\` (${r.mode} run) on ${r.startedAt.slice(0, 10)}; the run took ${Math.floor(r.durationS / 60)} min ${r.durationS % 60} s after the build. Do not edit by hand: run the command again. Raw results: \`bench/results/${r.startedAt.replace(/[:.]/g, '-')}.json\`.`,
+    `Generated by \`${r.command}\` (${r.mode} run${r.commit ? `, commit ${r.commit}` : ''}) on ${r.startedAt.slice(0, 10)}; the run took ${Math.floor(r.durationS / 60)} min ${r.durationS % 60} s after the build. Do not edit by hand: run the command again. Raw results: \`bench/results/${r.startedAt.replace(/[:.]/g, '-')}.json\`.`,
     '',
-    `**Headline.** ${headline}`,
+    '**Headline** (the figures a reader asks for first; each is read from this run’s results, each ratio and verdict computed by the rules in the sections below):',
+    '',
+    headline,
     '',
     `**Machine.** ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, PostgreSQL ${m.postgres} (embedded, fsync on), Redis ${m.redis}. Load average at start: ${m.loadAverageAtStart.join(', ')}. Everything (servers, Redis, Postgres, ${String(r.config.generatorProcesses)} generator processes) shares these cores; the "other load" column is CPU used by processes outside the benchmark during each step.`,
     '',
     '## The seed’s claims',
     '',
+    'Each verdict is computed from the figures beside it by the rule printed in the last column (bench/report/claims.ts); a claim no figure can decide is marked a design argument.',
+    '',
     table(
-      ['#', 'claim', 'what Crosswire measured (same hub, this run)', 'verdict'],
-      r.claims.map((c) => [c.n, c.claim, c.measured, c.condition ? `**${c.verdict}**: ${c.condition}` : `**${c.verdict}**`]),
+      ['#', 'claim', 'what Crosswire measured (same hub, this run)', 'verdict', 'rule'],
+      r.claims.map((c) => [c.n, c.claim, c.measured, c.condition ? `**${c.verdict}**: ${c.condition}` : `**${c.verdict}**`, c.rule ?? '(not recorded: re-render)']),
     ),
     '',
     '## Targets of the performance issue',
@@ -211,7 +297,8 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
         ['publish errors', (x) => x.metrics.publishErrors ?? '–'],
       ]),
       '',
-      'Where the hub fell behind with its process below a full core, its publish path set the limit, not CPU: "publish errors" are publishes that failed or timed out, and scenario 5 and the profiles show a replica mostly waiting on Postgres.',
+      ...equalLoadTable(s),
+      ...behindText(s, r.profiles ?? []),
       '',
       '**Hub / baseline per step**:',
       '',
@@ -220,7 +307,7 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
         Object.values(
           s.summary as Record<
             string,
-            { subscribers: number; replicas: number; ratios: Array<{ rate: number; sustainCheck: boolean; hubPerS: number; baselinePerS: number; ratio: number | null; counts: boolean; why: string }> }
+            { subscribers: number; replicas: number; ratios: Array<{ rate: number; sustainCheck: boolean; hubPerS: number; baselinePerS: number; ratio: unknown; counts: boolean; why: string }> }
           >,
         ).flatMap((c) =>
           c.ratios.map((x) => [
@@ -228,14 +315,17 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
             x.rate,
             num(x.hubPerS),
             num(x.baselinePerS),
-            x.ratio ?? '–',
+            typeof x.ratio === 'number' ? x.ratio : isSpread(x.ratio) ? spreadText(x.ratio, 2) : '–',
             x.counts ? 'yes' : x.why,
           ]),
         ),
       ),
     ]),
     scenario(sc.scaling, (s) => {
-      const rows = ['1', '2', '3'].map((k) => (s.summary as Record<string, ScalingRow | undefined>)[k]).filter((x): x is ScalingRow => Boolean(x));
+      const rows = Object.entries(s.summary as Record<string, ScalingRow | undefined>)
+        .filter(([k, x]) => /^\d+$/.test(k) && Boolean(x))
+        .map(([, x]) => x!)
+        .sort((a, b) => a.replicas - b.replicas);
       return [
         chart('scaling.svg'),
         '',
@@ -248,7 +338,7 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
             'server CPU-s / 1,000 (hub+Redis+PG)',
             'bytes from Redis per message, per replica',
             'same, channel subscribed on hub1 only',
-            'ladder exhausted',
+            'limit found?',
             'pinned',
           ],
           rows.map((x) => [
@@ -259,13 +349,15 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
             x.serverCpuSecondsPer1000Deliveries,
             JSON.stringify(x.redisBytesInPerMessage),
             x.coldChannelRedisBytesInPerMessage ? JSON.stringify(x.coldChannelRedisBytesInPerMessage) : '–',
-            x.ladderExhausted === undefined ? '–' : x.ladderExhausted ? 'yes: capacity above the ladder' : 'no',
+            x.ladderExhausted ? 'no: kept up at the ladder’s top rate, the limit is above it' : x.highestRateKeptUp === null ? 'below the lowest rate' : 'yes',
             x.pinning ? (x.pinning.pinned ? 'yes' : 'no') : '–',
           ]),
         ),
         '',
         ...scalingVerdictLines(s.summary),
-        'A capacity model for another machine: deliveries/s per core ≈ 1,000 / (hub CPU-s per 1,000 deliveries), and Redis bus bytes/s ≈ messages/s × replicas × bytes per message per replica with subscribers of the channel (the bus-bytes check above says what a replica without them receives).',
+        capacityModel(sc),
+        '',
+        `${twoCores(r.machine.cores, s.summary.pinned === true, Math.max(0, ...rows.map((x) => x.replicas)))}. Claim 6 above is decided from these figures by its printed rule.`,
         '',
         stepTable(s.steps),
       ];
@@ -305,6 +397,7 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
       ]),
     ]),
   );
+  for (const [id, s] of Object.entries(sc)) if (!RENDERED_ABOVE.has(id)) out.push(scenario(s, (x) => (SECTIONS[id] ?? genericSection)(x, { table, stepTable, chart, num })));
   out.push(
     '## Configuration',
     '',

@@ -1,5 +1,6 @@
-// Re-renders docs/benchmark.md and its charts from a results file, without
-// running anything (verdicts are derived again and written back to the file): `node dist/bench/report/render.js bench/results/<date>.json [OUT_DIR]`.
+// Re-renders docs/benchmark.md, its charts and the README's summary block from
+// a results file, without running anything (verdicts are derived again and
+// written back to the file): `node dist/bench/report/render.js bench/results/<date>.json [ROOT]`.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   // Verdicts are derived from the measurements: the file keeps them in step with the report.
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
   const root = outRoot ? path.resolve(outRoot) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  console.log(await writeReport(results, root));
+  console.log(await writeReport(results, root, file));
 }
 
 if (isEntry(import.meta.url)) void main();

@@ -1,5 +1,6 @@
 // The JSON a run writes (bench/results/<date>.json), and the fields it must have:
 // the jest test checks a --quick run against REQUIRED_*.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Profile } from '../config.js';
@@ -30,7 +31,10 @@ export interface ClaimVerdict {
   n: string;
   claim: string;
   measured: string;
-  verdict: 'holds' | 'fails' | 'holds only' | 'not measured';
+  /** Computed by `rule` from the figures in `measured`; 'design argument' where no figure can decide the claim. */
+  verdict: 'holds' | 'fails' | 'holds only' | 'not measured' | 'design argument';
+  /** How the verdict follows from the figures, printed beside it (bench/report/claims.ts). */
+  rule: string;
   condition: string;
 }
 
@@ -49,7 +53,9 @@ export interface Results {
   /** CPU profiles of the hub where a target failed (full runs), or under every load (--profile-all). */
   profiles: ProfileResult[];
   /** The targets of an earlier run (--before), shown beside this run's. */
-  before?: { file: string; startedAt: string; command: string; targets: Verdict[] };
+  before?: { file: string; startedAt: string; command: string; commit?: string; targets: Verdict[] };
+  /** The commit the run measured (`git describe --always --dirty`); absent from files written before it was recorded. */
+  commit?: string;
 }
 
 export const REQUIRED_TOP = ['version', 'mode', 'command', 'startedAt', 'finishedAt', 'durationS', 'machine', 'config', 'scenarios', 'targets', 'claims', 'profiles'] as const;
@@ -106,4 +112,10 @@ export function writeResults(dir: string, r: Results): string {
   const file = path.join(dir, `${r.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
   return file;
+}
+
+/** The checked-out commit, `-dirty` when the work tree has changes; undefined outside a git checkout. */
+export function gitCommit(root: string): string | undefined {
+  const r = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd: root, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }

@@ -92,7 +92,7 @@ export async function read(ctx: Ctx): Promise<ScenarioResult> {
     steps,
     summary,
     notes: [
-      'The channel holds 500 stored messages of ~200 bytes (written directly to the database). "A page below lastSeq" never changes, so it could be cached; the summary shows the Cache-Control and ETag headers the hub sends today.',
+      'The channel holds 500 stored messages of ~200 bytes (written directly to the database). "A page below lastSeq" never changes, so it could be cached; the summary shows the Cache-Control and ETag headers the hub sent in this run.',
     ],
   };
 }

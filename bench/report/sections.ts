@@ -1,0 +1,7 @@
+// Report sections of scenarios that renderMarkdown does not lay out itself,
+// keyed by scenario id: a scenario of a run without an entry here is still
+// reported (genericSection: its steps and its summary's figures). Add one
+// line per scenario; the section gets the report's table helpers.
+import type { Section } from './markdown.js';
+
+export const SECTIONS: Record<string, Section> = {};
