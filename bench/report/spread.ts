@@ -1,14 +1,10 @@
 // A figure measured more than once (--repeat), and how the report writes it.
-// The shape matches the `Spread` the scenarios record (bench/scenarios/context.ts
-// on the measuring branch); defined here too so the report reads results files
-// written before it existed, where a figure is a plain number.
+// The shape is the `Spread` the scenarios record (bench/stats.ts); a results
+// file written before --repeat holds a plain number instead, which reads too.
 
-export interface Spread {
-  values: number[];
-  min: number;
-  median: number;
-  max: number;
-}
+import { type Spread, spread } from '../stats.js';
+
+export type { Spread };
 
 /** A figure as a results file may hold it: one measurement, several, or none. */
 export type Figure = number | Spread | null | undefined;
@@ -19,13 +15,9 @@ export function isSpread(v: unknown): v is Spread {
   return Array.isArray(s.values) && typeof s.min === 'number' && typeof s.median === 'number' && typeof s.max === 'number';
 }
 
-/** The median of the values (the mean of the middle two for an even count), with their min and max; null for no values. */
+/** The spread of the finite values (bench/stats.ts: one definition for the scenarios that record it and the report that reads it). */
 export function spreadOf(values: number[]): Spread | null {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return null;
-  const mid = Math.floor(v.length / 2);
-  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-  return { values: v, min: v[0], median, max: v[v.length - 1] };
+  return spread(values);
 }
 
 /** The value a rule compares: the median of a spread, the number itself, or null. */
