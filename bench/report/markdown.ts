@@ -7,6 +7,7 @@ import { reconcileSection } from './reconcile.js';
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
 import type { ScalingRow } from '../scenarios/scaling.js';
 import type { Results } from './results.js';
+import { stormBaselinesSection, variantsSection } from './variants.js';
 
 /** What a table cell holds: a primitive, written as String() writes it ('–' when missing). */
 export type Cell = string | number | boolean | null | undefined;
@@ -277,9 +278,13 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     scenario(sc.storm, (s) => [
       table(
         ['measure', 'value'],
-        // A flat summary: numbers, strings and nulls.
-        Object.entries(s.summary as Record<string, Cell>).map(([k, v]) => [k, v]),
+        // A flat summary: numbers, strings and nulls (the baselines' rows have their own table).
+        Object.entries(s.summary as Record<string, Cell>)
+          .filter(([k]) => k !== 'baselines')
+          .map(([k, v]) => [k, v]),
       ),
+      '',
+      ...stormBaselinesSection(s, table),
       '',
       stepTable(s.steps),
     ]),
@@ -298,6 +303,7 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
         ['per 1,000 msgs', (x) => num(x.metrics.connectionsPer1000Messages, 1)],
       ]),
     ]),
+    scenario(sc.variants, (s) => [...variantsSection(s, table), '', stepTable(s.steps)]),
   );
   out.push(
     '## Configuration',
