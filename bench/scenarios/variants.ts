@@ -8,8 +8,8 @@
 // subscribed only where the room has members) and the hub's per-channel bus
 // should send it next to nothing. Each side is measured `repeats` times; the
 // summary shows min / median / max. The rate: 50 msg/s to 500 subscribers, the
-// fan-out step every side kept up with here (at 100 msg/s none did on this
-// shared 2-core machine with three servers a side).
+// fan-out step the report judges latency at; at 100 msg/s no side kept up on
+// this shared 2-core machine with three servers a side (p99 > 1 s).
 import { BASELINE_VARIANT_SETTINGS, BASELINE_VARIANTS, type BaselineVariant } from '../baseline/options.js';
 import { type Ctx, quiesce, round, type ScenarioResult, type StepResult } from './context.js';
 import { deliveryStep, keptUp, openRig } from './delivery.js';
