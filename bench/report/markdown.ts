@@ -15,6 +15,7 @@ import { EQUAL_LOAD, equalLoad, p99Times } from './headline.js';
 import type { Results } from './results.js';
 import { SECTIONS } from './sections.js';
 import { isSpread, spreadText } from './spread.js';
+import { stormBaselinesSection } from './variants.js';
 
 /** What a table cell holds: a primitive, written as String() writes it ('–' when missing). */
 export type Cell = string | number | boolean | null | undefined;
@@ -375,9 +376,13 @@ export function renderMarkdown(r: Results & { profiles?: ProfileResult[] }, char
     scenario(sc.storm, (s) => [
       table(
         ['measure', 'value'],
-        // A flat summary: numbers, strings and nulls.
-        Object.entries(s.summary as Record<string, Cell>).map(([k, v]) => [k, v]),
+        // A flat summary: numbers, strings and nulls (the baselines' rows have their own table).
+        Object.entries(s.summary as Record<string, Cell>)
+          .filter(([k]) => k !== 'baselines')
+          .map(([k, v]) => [k, v]),
       ),
+      '',
+      ...stormBaselinesSection(s, table),
       '',
       stepTable(s.steps),
     ]),

@@ -3,5 +3,8 @@
 // reported (genericSection: its steps and its summary's figures). Add one
 // line per scenario; the section gets the report's table helpers.
 import type { Section } from './markdown.js';
+import { variantsSection } from './variants.js';
 
-export const SECTIONS: Record<string, Section> = {};
+export const SECTIONS: Record<string, Section> = {
+  variants: (s, kit) => [...variantsSection(s, kit.table), '', kit.stepTable(s.steps)],
+};

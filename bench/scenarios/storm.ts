@@ -209,6 +209,11 @@ export interface BaselineStormRow {
   dropped: number;
   back: number;
   recovered: number;
+  /** Back on the second server (the publisher's) / the third, and of those, recovered. */
+  backOnSecond: number;
+  backOnThird: number;
+  recoveredOnSecond: number;
+  recoveredOnThird: number;
   caughtUp: number;
   allBackMs: number | null;
   allCaughtUpMs: number | null;
@@ -304,6 +309,10 @@ async function baselineStorm(ctx: Ctx, part: BaselinePart): Promise<{ row: Basel
     dropped: fin.dropped,
     back: fin.back,
     recovered: fin.recovered,
+    backOnSecond: fin.backOnSecond,
+    backOnThird: fin.backOnThird,
+    recoveredOnSecond: fin.recoveredOnSecond,
+    recoveredOnThird: fin.recoveredOnThird,
     caughtUp: fin.caughtUp,
     allBackMs: fin.back === n ? Math.max(...fin.backMs) : null,
     allCaughtUpMs: fin.caughtUp === n ? Math.max(...fin.caughtUpMs) : null,
