@@ -12,6 +12,7 @@ import { read } from './read.js';
 import { reconcile } from './reconcile.js';
 import { scaling } from './scaling.js';
 import { storm } from './storm.js';
+import { USERLOAD_RUNNERS } from './userload-runners.js';
 
 export const SCENARIO_RUNNERS: Record<ScenarioId, { title: string; run: (ctx: Ctx) => Promise<ScenarioResult> }> = {
   publish: { title: '5. Publish path', run: publish },
@@ -25,4 +26,5 @@ export const SCENARIO_RUNNERS: Record<ScenarioId, { title: string; run: (ctx: Ct
   overload: { title: 'Overload: 2× the sustainable publish rate', run: overload },
   'login-flood': { title: 'Login flood: refused sign-ins against delivery', run: loginFlood },
   storm: { title: '6. Reconnect storm', run: storm },
+  ...USERLOAD_RUNNERS,
 };

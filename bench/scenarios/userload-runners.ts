@@ -1,0 +1,10 @@
+// The "users would ask next" scenarios (issue 15), registered in index.ts in one line.
+import type { Ctx, ScenarioResult } from './context.js';
+import { bodies } from './bodies.js';
+import { manyChannels } from './many-channels.js';
+import type { USERLOAD_SCENARIOS } from '../config.js';
+
+export const USERLOAD_RUNNERS: Record<(typeof USERLOAD_SCENARIOS)[number], { title: string; run: (ctx: Ctx) => Promise<ScenarioResult> }> = {
+  'many-channels': { title: 'Many channels: 1,000 × 10 subscribers, 2 replicas', run: manyChannels },
+  bodies: { title: 'Bodies of 4 KiB and 16 KiB', run: bodies },
+};
