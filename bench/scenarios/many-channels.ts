@@ -21,7 +21,7 @@ export interface ManyChannelsConfig {
 export function manyChannelsConfig(ctx: Ctx): ManyChannelsConfig {
   const p = ctx.profile;
   // Quick: a tiny form that still spreads every channel over both replicas (a few seconds).
-  return p.quick ? { channels: 20, perChannel: 4, replicas: 2, rates: [40], windowMs: 1000 } : { channels: 1000, perChannel: 10, replicas: 2, rates: [100, 300, 600, 1000], windowMs: p.ladderMs };
+  return p.quick ? { channels: 20, perChannel: 4, replicas: 2, rates: [40], windowMs: 1000 } : { channels: 1000, perChannel: 10, replicas: 2, rates: [100, 200, 300, 600, 1000], windowMs: p.ladderMs };
 }
 
 export async function manyChannels(ctx: Ctx): Promise<ScenarioResult> {
