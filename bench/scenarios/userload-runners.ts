@@ -2,9 +2,11 @@
 import type { Ctx, ScenarioResult } from './context.js';
 import { bodies } from './bodies.js';
 import { manyChannels } from './many-channels.js';
+import { throughLb } from './through-lb.js';
 import type { USERLOAD_SCENARIOS } from '../config.js';
 
 export const USERLOAD_RUNNERS: Record<(typeof USERLOAD_SCENARIOS)[number], { title: string; run: (ctx: Ctx) => Promise<ScenarioResult> }> = {
   'many-channels': { title: 'Many channels: 1,000 × 10 subscribers, 2 replicas', run: manyChannels },
   bodies: { title: 'Bodies of 4 KiB and 16 KiB', run: bodies },
+  'through-lb': { title: 'End to end through HAProxy, 3 replicas', run: throughLb },
 };

@@ -22,6 +22,9 @@ export interface Load {
   channelIds: string[];
   /** receivers[c]: the subscribers of channelIds[c]. */
   receivers: number[];
+  /** Subscribers that failed to connect or subscribe (only where LoadOptions.tolerateConnectFailures). */
+  connectFailures: number;
+  firstConnectError?: string;
   /** Processes beside the topology's whose CPU counts as the server side's (HAProxy). */
   extra: TrackedProcess[];
   close(): Promise<void>;
@@ -41,6 +44,13 @@ export interface LoadOptions {
   /** 'crowd' jobs also count presence events and time each handshake (bench/generators/crowd.ts). */
   kind?: 'subscribers' | 'crowd';
   extra?: TrackedProcess[];
+  /** Sockets connecting at once per generator process (subscribers kind; 50 by default). */
+  connectWidth?: number;
+  /**
+   * One channel only: subscribers that failed to connect are counted (Load.connectFailures)
+   * instead of failing the scenario, and the channel's receivers are those connected.
+   */
+  tolerateConnectFailures?: boolean;
 }
 
 /** CPU of every tracked process and of `extra` over `fn`. */
@@ -65,8 +75,10 @@ export async function openLoad(ctx: Ctx, o: LoadOptions): Promise<Load> {
     const urls = Array.from({ length: count }, (_, i) => subUrl(offset + i));
     const channelIds = Array.from({ length: count }, (_, i) => o.channelIds[(offset + i) % C]);
     const jobTokens = tokens?.slice(offset, offset + count);
-    return kind === 'crowd' ? { urls, tokens: jobTokens, channelIds } : { urls, tokens: jobTokens, count, channelIds };
+    return kind === 'crowd' ? { urls, tokens: jobTokens, channelIds } : { urls, tokens: jobTokens, count, channelIds, connectWidth: o.connectWidth };
   });
+  let connectFailures = 0;
+  let firstConnectError: string | undefined;
   if (kind === 'crowd') {
     const results = await Promise.all(subs.map((j, i) => j.call<{ failed: number; firstError?: string }>('connect', { count: share(o.subscribers, subs.length, i), width: 50 })));
     const failed = results.find((r) => r.failed);
@@ -74,7 +86,9 @@ export async function openLoad(ctx: Ctx, o: LoadOptions): Promise<Load> {
   } else {
     for (const j of subs) {
       const s = j.started as { failed: number; firstError?: string };
-      if (s.failed) throw new Error(`${s.failed} subscribers failed to connect/subscribe: ${s.firstError}`);
+      connectFailures += s.failed;
+      firstConnectError ??= s.firstError;
+      if (s.failed && !(o.tolerateConnectFailures && C === 1)) throw new Error(`${s.failed} subscribers failed to connect/subscribe: ${s.firstError}`);
     }
   }
   const pub = await ctx.topo.generators.job(gens - 1, 'publishers', {
@@ -91,7 +105,9 @@ export async function openLoad(ctx: Ctx, o: LoadOptions): Promise<Load> {
     pub,
     servers: o.servers,
     channelIds: o.channelIds,
-    receivers: receiversPerChannel(o.subscribers, C),
+    receivers: C === 1 ? [o.subscribers - connectFailures] : receiversPerChannel(o.subscribers, C),
+    connectFailures,
+    firstConnectError,
     extra: o.extra ?? [],
     async close() {
       await Promise.all([...subs, pub].map((j) => j.stop()));
