@@ -149,6 +149,10 @@ export function handshakeCall(s: HandshakeStep): HandshakeCall {
   return { kept: true, judged: true, why: `${what} ${tail} ms ≤ ${HANDSHAKE_BOUND_MS} ms` };
 }
 
+/** What handshakeCall and highestKept apply, printed beside their answer. */
+export const HANDSHAKE_RULE =
+  'a rate is kept when every connect + subscribe succeeded and the handshake p99 (timed from each scheduled start; the max below 1,000 samples) is ≤ 1 s; the answer is the highest rate kept before the first that was not; a step where a generator started > 1% of its connects over 100 ms late, lagged > 100 ms or used ≥ 85% of a core judged the generator: it ends the ladder unjudged';
+
 /** The ladder's answer: the highest rate kept before the first step that was not, and what ended it. */
 export function highestKept(steps: HandshakeStep[]): { rate: number | null; endedBy: string } {
   let best: number | null = null;
