@@ -9,7 +9,7 @@ import path from 'node:path';
  * others are full-run only (USERLOAD_FULL_RUN_ONLY), `--quick --only <id>`
  * still runs each one's small form.
  */
-export const USERLOAD_SCENARIOS = ['many-channels', 'connect-rate', 'bodies', 'through-lb', 'idle-15k'] as const;
+export const USERLOAD_SCENARIOS = ['many-channels', 'big-room', 'connect-rate', 'bodies', 'through-lb', 'idle-15k'] as const;
 export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'reconcile', 'claims', 'overload', 'login-flood', 'storm', ...USERLOAD_SCENARIOS] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 /** Scenarios too long for --quick's 3 minutes: a quick run leaves them out, and refuses them by name. */
