@@ -17,6 +17,8 @@ import { measuredWith, share } from './userload.js';
 const PER_CHANNEL = 50;
 /** The hub's default PRESENCE_GRACE_MS: a user back within it cancels its leave, a cheaper path than a join. */
 const PRESENCE_GRACE_MS = 3000;
+/** Clients opened and closed before a side's ladder (not recorded). */
+const WARMUP = 200;
 
 export interface ConnectRateConfig {
   rates: number[];
@@ -63,6 +65,9 @@ export async function connectRate(ctx: Ctx): Promise<ScenarioResult> {
 
   const ladder: Record<Side, HandshakeStep[]> = { hub: [], baseline: [] };
   for (const side of ['baseline', 'hub'] as const) {
+    // Warm-up, not judged: the first clients of a fresh server pay for its cold code paths (in one run here the hub's first 125 at 25/s had a 1.1 s max).
+    ctx.progress(`${side}: warm-up, ${WARMUP} clients`);
+    await arrive(side, WARMUP, { width: 10 });
     for (const rate of cfg.rates) {
       const count = Math.ceil((rate * cfg.windowMs) / 1000);
       ctx.progress(`${side}: ${rate} connects + subscribes/s for ${cfg.windowMs / 1000} s`);
@@ -161,6 +166,7 @@ export async function connectRate(ctx: Ctx): Promise<ScenarioResult> {
     },
     notes: [
       `Clients are distinct users on the hub (JWT), unauthenticated on the baseline; each subscribes to a channel of ${PER_CHANNEL} (as the idle scenario), so a join's presence reaches at most ${PER_CHANNEL - 1} others.`,
+      `Before each side's ladder, ${WARMUP} clients connect and leave (10 at a time per generator process; not recorded): a warm-up, so the first step does not measure a cold server.`,
       'Each step opens rate × window new clients on one server, spread over the generator processes, then closes them all and waits for the server to be idle again (on the hub past the presence grace as well) before the next.',
       'Both servers run through the whole scenario (one idle while the other is measured), so bursts can alternate sides.',
     ],
