@@ -3,7 +3,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'reconcile', 'claims', 'overload', 'login-flood', 'storm', 'variants'] as const;
+/**
+ * What users would ask next (issue 15), hub and baseline side by side. The
+ * quick run has room for the tiny forms of many-channels and bodies only; the
+ * others are full-run only (USERLOAD_FULL_RUN_ONLY), `--quick --only <id>`
+ * still runs each one's small form.
+ */
+export const USERLOAD_SCENARIOS = ['many-channels', 'big-room', 'connect-rate', 'bodies', 'through-lb', 'idle-15k'] as const;
+export const SCENARIOS = ['publish', 'fanout', 'scaling', 'polling', 'read', 'idle', 'reconcile', 'claims', 'overload', 'login-flood', 'storm', 'variants', ...USERLOAD_SCENARIOS] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 /** Scenarios too long for --quick's 3 minutes: a quick run leaves them out, and refuses them by name. */
 export const FULL_ONLY: readonly ScenarioId[] = ['reconcile'];
@@ -14,7 +21,8 @@ export const FULL_ONLY: readonly ScenarioId[] = ['reconcile'];
  * shared machine. `--quick --only login-flood` still runs its small form
  * (about 20 s).
  */
-export const FULL_RUN_ONLY: readonly ScenarioId[] = ['login-flood', 'variants'];
+const USERLOAD_FULL_RUN_ONLY: readonly ScenarioId[] = USERLOAD_SCENARIOS.filter((id) => id !== 'many-channels' && id !== 'bodies');
+export const FULL_RUN_ONLY: readonly ScenarioId[] = ['login-flood', 'variants', ...USERLOAD_FULL_RUN_ONLY];
 
 export interface Options {
   quick: boolean;

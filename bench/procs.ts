@@ -72,7 +72,7 @@ export function machineCpuMs(): { busyMs: number; totalMs: number } {
 export interface TrackedProcess {
   name: string;
   pid: number;
-  kind: 'hub' | 'baseline' | 'generator' | 'redis' | 'postgres' | 'bench';
+  kind: 'hub' | 'baseline' | 'generator' | 'redis' | 'postgres' | 'bench' | 'haproxy';
 }
 
 export interface CpuSnapshot {

@@ -235,6 +235,11 @@ export class Topology {
     await s.redisProxy.stop();
   }
 
+  /** A child a scenario starts itself (HAProxy in front of the servers): in the pids file, stopped with the rest. */
+  adopt(child: Child): Child {
+    return this.track(child);
+  }
+
   running(side: Side): Server[] {
     return this.servers[side].filter((s): s is Server => !!s);
   }
@@ -252,7 +257,7 @@ export class Topology {
   stop(keepDir = false): Promise<void> {
     this.stopped ??= (async () => {
       const byRole = (roles: Child['role'][]) => this.children.filter((c) => roles.includes(c.role));
-      await Promise.all(byRole(['generator', 'replica', 'baseline']).map((c) => stopChild(c, 5000, 'SIGINT')));
+      await Promise.all(byRole(['generator', 'replica', 'baseline', 'haproxy']).map((c) => stopChild(c, 5000, 'SIGINT')));
       for (const side of ['hub', 'baseline'] as const) for (const s of this.running(side)) await s.redisProxy.stop();
       await Promise.all(byRole(['redis']).map((c) => stopChild(c, 5000)));
       await Promise.all(byRole(['postgres']).map((c) => stopChild(c, 20_000)));

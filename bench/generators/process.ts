@@ -2,6 +2,7 @@
 // several, each hosting jobs (clients of one kind) it drives over IPC, so the
 // clients' CPU is spread over processes and measured per process.
 import { isEntry } from '../../scripts/entry.js';
+import { type CrowdArgs, CrowdJob } from './crowd.js';
 import { type DuplexArgs, DuplexJob } from './duplex.js';
 import { type FloodArgs, FloodJob } from './flood.js';
 import { type HttpLoadArgs, HttpLoadJob } from './http-load.js';
@@ -23,6 +24,7 @@ const makers: Record<JobKind, (args: unknown) => Job> = {
   flood: (a) => new FloodJob(a as FloodArgs),
   'login-flood': (a) => new LoginFloodJob(a as LoginFloodArgs),
   'baseline-storm': (a) => new BaselineStormJob(a as BaselineStormArgs),
+  crowd: (a) => new CrowdJob(a as CrowdArgs),
 };
 
 function main(): void {

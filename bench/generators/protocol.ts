@@ -1,5 +1,5 @@
 // Messages between the orchestrator and a generator process (IPC).
-export type JobKind = 'subscribers' | 'publishers' | 'pollers' | 'storm' | 'duplex' | 'http-load' | 'flood' | 'login-flood' | 'baseline-storm';
+export type JobKind = 'subscribers' | 'publishers' | 'pollers' | 'storm' | 'duplex' | 'http-load' | 'flood' | 'login-flood' | 'baseline-storm' | 'crowd';
 
 export type Command = { op: 'start'; job: number; kind: JobKind; args: unknown } | { op: 'call'; job: number; name: string; args?: unknown } | { op: 'stop'; job: number };
 export type Request = Command & { id: number };

@@ -13,6 +13,7 @@ import { reconcile } from './reconcile.js';
 import { scaling } from './scaling.js';
 import { storm } from './storm.js';
 import { variants } from './variants.js';
+import { USERLOAD_RUNNERS } from './userload-runners.js';
 
 export const SCENARIO_RUNNERS: Record<ScenarioId, { title: string; run: (ctx: Ctx) => Promise<ScenarioResult> }> = {
   publish: { title: '5. Publish path', run: publish },
@@ -27,4 +28,5 @@ export const SCENARIO_RUNNERS: Record<ScenarioId, { title: string; run: (ctx: Ct
   'login-flood': { title: 'Login flood: refused sign-ins against delivery', run: loginFlood },
   storm: { title: '6. Reconnect storm', run: storm },
   variants: { title: 'socket.io’s scale options beside the hub', run: variants },
+  ...USERLOAD_RUNNERS,
 };
