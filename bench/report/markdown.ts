@@ -23,10 +23,10 @@ const esc = (s: Cell) =>
   String(s ?? '–')
     .replace(/\|/g, '\\|')
     .replace(/\n/g, ' ');
-const num = (v: unknown, d = 0) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 }) : '–');
+export const num = (v: unknown, d = 0) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 }) : '–');
 const pct = (v: number) => `${Math.round(v * 100)}%`;
 
-function table(header: string[], rows: Cell[][]): string {
+export function table(header: string[], rows: Cell[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
