@@ -4,6 +4,7 @@
 // then capacity, publishes, memory, recovery and the count of verdicts. Every
 // figure is read from the results; a missing one is left out, never invented.
 import type { ScenarioResult, StepResult } from '../scenarios/context.js';
+import type { VariantRow } from '../scenarios/variants.js';
 import type { Results } from './results.js';
 import { central, type Figure, isSpread, spreadOf, spreadText } from './spread.js';
 
@@ -225,4 +226,44 @@ export const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export function headline(r: Results): string {
   const parts = headlineParts(r);
   return parts.length ? parts.map((p) => `- ${capitalize(p)}.`).join('\n') : '- No headline figure in this run.';
+}
+
+const n2 = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+const list = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}` : xs[0]);
+
+/**
+ * One sentence on the comparisons issue 15 added (socket.io's scale options,
+ * the storm on baselines, connection rate, 15k idle sockets, one big room),
+ * each figure as its scenario's summary holds it; a part absent from the run
+ * is left out, and with none the sentence is null.
+ */
+export function userComparisonsText(r: Results): string | null {
+  const sc = r.scenarios;
+  const clauses: string[] = [];
+  const rows = (sc.variants?.summary as { rows?: VariantRow[] } | undefined)?.rows ?? [];
+  if (rows.length) {
+    const by = (v: boolean) => rows.filter((x) => x.perRoomBus === v).map((x) => x.variant);
+    const bus = [by(true).length ? `per-room bus for ${list(by(true))}` : '', by(false).length ? `not for ${list(by(false))}` : ''].filter(Boolean).join(', ');
+    const share = rows.map((x) => `${x.variant} ${x.idleToMemberBusShare === null ? 'n/a' : n2(x.idleToMemberBusShare)}`).join(', ');
+    const p99 = rows.map((x) => `${x.variant} ${x.p99Ms ? n2(x.p99Ms.median) : 'n/a'}`).join(', ');
+    clauses.push(
+      `socket.io’s own scale options at equal load (${rows[0].rate} msg/s to ${rows[0].subscribers}): ${bus || 'per-room bus undecided'} (idle ÷ member server bus bytes: ${share}; p99 ms: ${p99})`,
+    );
+  }
+  const storm = sc.storm?.summary as { lost?: number; baselines?: Record<string, { lost: number }> } | undefined;
+  const stormBase = Object.entries(storm?.baselines ?? {});
+  if (storm && stormBase.length) clauses.push(`messages lost when a replica is SIGKILLed: hub ${storm.lost ?? 'n/a'}, ${stormBase.map(([part, x]) => `${part} ${x.lost}`).join(', ')}`);
+  const cr = sc['connect-rate']?.summary as { hubHighestKept?: { rate: number | null }; baselineHighestKept?: { rate: number | null } } | undefined;
+  if (cr?.hubHighestKept && cr.baselineHighestKept) {
+    const rate = (x: { rate: number | null }) => (x.rate === null ? 'none' : `${n2(x.rate)}/s`);
+    clauses.push(`connects + subscribes kept with a handshake p99 ≤ 1 s: hub ${rate(cr.hubHighestKept)}, baseline ${rate(cr.baselineHighestKept)}`);
+  }
+  const idle = sc['idle-15k']?.summary as { connections?: number; heapRatio?: number | null } | undefined;
+  if (typeof idle?.heapRatio === 'number') clauses.push(`heap per idle socket at ${n2(idle.connections ?? 0)} on one server: hub ${n2(idle.heapRatio)}× the baseline’s`);
+  const room = sc['big-room']?.summary as { subscribers?: number; hub?: { allSubscribedS: number; connected: number }; baseline?: { allSubscribedS: number } } | undefined;
+  if (room?.hub && room.baseline)
+    clauses.push(
+      `${n2(room.subscribers ?? 0)} subscribers in one room: all subscribed in ${n2(room.hub.allSubscribedS)} s on the hub (${n2(room.hub.connected)} connected) against ${n2(room.baseline.allSubscribedS)} s on the baseline`,
+    );
+  return clauses.length ? `Next to socket.io: ${clauses.join('; ')}.` : null;
 }

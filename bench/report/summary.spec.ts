@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { judge } from './judge.js';
-import { readResults } from './results.js';
+import { readResults, type Results } from './results.js';
 import { namedFile, readSummary, renderSummary, replaceSummary, SUMMARY_END, SUMMARY_START } from './summary.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,6 +29,20 @@ describe("README's benchmark summary", () => {
     const results = readResults(path.join(ROOT, file!));
     judge(results);
     expect(block).toBe(renderSummary(results, file!));
+  });
+
+  it('carries the sentence on the comparisons users ask next after the headline figures, before the claims', () => {
+    const r = {
+      mode: 'full',
+      durationS: 61,
+      startedAt: '2026-12-07T23:00:00.000Z',
+      machine: { cores: 2 },
+      command: 'npm run bench',
+      targets: [],
+      claims: [],
+      scenarios: { 'idle-15k': { id: 'idle-15k', title: '', durationS: 1, steps: [], summary: { connections: 15000, heapRatio: 1.19 }, notes: [] } },
+    } as unknown as Results;
+    expect(renderSummary(r, 'bench/results/x.json')).toMatch(/\. Next to socket\.io: heap per idle socket at 15,000 on one server: hub 1\.19× the baseline’s\.$/);
   });
 
   it('is replaced whole, the text around it kept', () => {

@@ -2,7 +2,7 @@
 // from one results file (the file it names), by the report step of a full run
 // and by `node dist/bench/report/render.js FILE`. readme-summary.spec.ts fails
 // when the README's block differs from what its named file renders.
-import { capitalize, headlineParts } from './headline.js';
+import { capitalize, headlineParts, userComparisonsText } from './headline.js';
 import type { ClaimVerdict, Results } from './results.js';
 
 export const SUMMARY_START = '<!-- bench:summary:start (generated from the results file named below by bench/report/summary.ts: do not edit by hand) -->';
@@ -33,7 +33,8 @@ export function renderSummary(r: Results, file: string): string {
   const min = Math.floor(r.durationS / 60);
   const run = `${r.mode === 'full' ? 'Last full run' : `Last run (${r.mode})`}: [\`${file}\`](${file}), ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC${r.commit ? `, commit ${r.commit}` : ''}, on ${r.machine.cores} shared cores, \`${r.command}\`, which took ${min} min ${r.durationS % 60} s (build excluded)`;
   const claims = r.claims.length ? ` The seed article's claims, each decided by a rule printed beside it in the report: ${claimsCount(r.claims)}.` : '';
-  return `${run}. ${capitalize(headlineParts(r).join('; '))}.${claims}`;
+  const next = userComparisonsText(r);
+  return `${run}. ${capitalize(headlineParts(r).join('; '))}.${next ? ` ${next}` : ''}${claims}`;
 }
 
 /** The README with its block replaced by `text`; throws when the markers are missing. */

@@ -121,7 +121,7 @@ export function bodiesSection(s: ScenarioResult, kit: SectionKit): string[] {
     '',
     ...sideBySideTable(kit, 'fan-out step', m.fanout?.bySizeAndRate, m.fanout?.rule),
     '',
-    kit.stepTable(s.steps, [['payload MB/s', (x) => (typeof x.params.bodyBytes === 'number' ? kit.num((x.deliveredPerS * x.params.bodyBytes) / 1e6, 1) : '–')]]),
+    kit.stepTable(s.steps, [['payload MB/s', (x) => (typeof x.params.bodyBytes === 'number' && typeof x.deliveredPerS === 'number' ? kit.num((x.deliveredPerS * x.params.bodyBytes) / 1e6, 1) : '–')]]),
   ];
 }
 
