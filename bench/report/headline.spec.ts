@@ -85,7 +85,7 @@ describe('the sentence on the comparisons users ask next', () => {
       }),
     );
     expect(text).toBe(
-      'Next to socket.io: socket.io’s own scale options at equal load (50 msg/s to 500): per-room bus for hub and sharded, not for classic and streams (idle ÷ member server bus bytes: hub 0.01, classic 1, sharded 0.02, streams 0.98; p99 ms: hub 30, classic 12, sharded 14, streams 15); messages lost when a replica is SIGKILLed: hub 0, classic 120, streams 3; connects + subscribes kept with a handshake p99 ≤ 1 s: hub 400/s, baseline 2,200/s; heap per idle socket at 15,000 on one server: hub 1.19× the baseline’s; 5,000 subscribers in one room: all subscribed in 558.6 s on the hub (4,395 connected) against 12.8 s on the baseline.',
+      'Next to socket.io: socket.io’s own scale options at equal load (50 msg/s to 500): per-room bus for hub and sharded, not for classic and streams (idle ÷ member server bus bytes: hub 0.01, classic 1, sharded 0.02, streams 0.98; p99 ms: hub 30, classic 12, sharded 14, streams 15); messages lost when a replica is SIGKILLed: hub 0, classic 120, streams 3; connects + subscribes kept with a handshake p99 ≤ 1 s: hub 400/s, baseline 2,200/s; heap per idle socket at 15,000 on one server: hub 1.19× the baseline’s; 5,000 subscribers in one room: all subscribed in 558.6 s on the hub (4,395 of 5,000 connected) against 12.8 s on the baseline.',
     );
   });
 

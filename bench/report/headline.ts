@@ -263,7 +263,7 @@ export function userComparisonsText(r: Results): string | null {
   const room = sc['big-room']?.summary as { subscribers?: number; hub?: { allSubscribedS: number; connected: number }; baseline?: { allSubscribedS: number } } | undefined;
   if (room?.hub && room.baseline)
     clauses.push(
-      `${n2(room.subscribers ?? 0)} subscribers in one room: all subscribed in ${n2(room.hub.allSubscribedS)} s on the hub (${n2(room.hub.connected)} connected) against ${n2(room.baseline.allSubscribedS)} s on the baseline`,
+      `${n2(room.subscribers ?? 0)} subscribers in one room: all subscribed in ${n2(room.hub.allSubscribedS)} s on the hub (${n2(room.hub.connected)} of ${n2(room.subscribers ?? 0)} connected) against ${n2(room.baseline.allSubscribedS)} s on the baseline`,
     );
   return clauses.length ? `Next to socket.io: ${clauses.join('; ')}.` : null;
 }
