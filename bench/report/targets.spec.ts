@@ -54,3 +54,26 @@ describe('the two-replica fan-out target', () => {
     expect(v.measured).toBe('hub 60000/s vs baseline 99900/s at 200 msg/s: 0.6×');
   });
 });
+
+describe('the one-replica fan-out target', () => {
+  const judge = (sustain: object) => {
+    const fanout = { id: 'fanout', title: 'Fan-out', durationS: 0, steps: [], summary: { '500x1': { sustain } }, notes: [] } satisfies ScenarioResult;
+    return judgeTargets({ fanout }).find((v) => v.id === 'fanout-1')!;
+  };
+  const probes = (hub: number | null, baseline: number | null, ratio: number | null) => ({
+    rule: 'rule',
+    windowS: 20,
+    hub: { highestSustainedRate: hub },
+    baseline: { highestSustainedRate: baseline },
+    capacityRatio: hub && baseline ? hub / baseline : null,
+    ratioAtBaselineCapacity: ratio,
+  });
+  // The run of 2026-12-07 22:30: the baseline sustained 240 msg/s, the hub 220.
+  it('reads the ratio at the highest rate the baseline sustained, from the recorded probes', () => {
+    const v = judge(probes(220, 240, 0.985));
+    expect(v.pass).toBe(true);
+    expect(v.measured).toContain('at 240 msg/s');
+  });
+  it('fails under 0.8× there', () => expect(judge(probes(160, 240, 0.7)).pass).toBe(false));
+  it('does not judge when the baseline sustained no probed rate', () => expect(judge(probes(null, null, null)).pass).toBeNull());
+});

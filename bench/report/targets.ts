@@ -76,8 +76,21 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
     const text = 'Fan-out, 500 subscribers, one replica: ≥ 0.8× the baseline’s deliveries/s at the highest rate the baseline sustains';
     const checks = fo.filter((s) => s.params.confirm && s.params.subscribers === 500 && s.params.replicas === 1);
     const b = checks.find((s) => s.side === 'baseline');
+    const sustain = sustainOf(sc.fanout?.summary['500x1']);
     if (!sc.fanout) notRun('fanout-1', text, 'fanout');
-    else if (!b) add('fanout-1', text, 'no sustain check ran', null, 'the baseline kept up at none of the ladder’s rates');
+    else if (sustain) {
+      const at = sustain.baseline.highestSustainedRate;
+      const ratio = sustain.ratioAtBaselineCapacity;
+      add(
+        'fanout-1',
+        text,
+        at === null || ratio === null
+          ? 'the baseline sustained none of the probed rates'
+          : `hub ${ratio}× the baseline’s deliveries at ${at} msg/s, the highest rate the baseline sustained (probes of ${sustain.windowS} s); highest sustained: hub ${sustain.hub.highestSustainedRate ?? 'none'} vs baseline ${at} msg/s (${sustain.capacityRatio ?? 'n/a'}×)`,
+        at === null || ratio === null ? null : ratio >= 0.8,
+        sustain.rule,
+      );
+    } else if (!b) add('fanout-1', text, 'no sustain check ran', null, 'the baseline kept up at none of the ladder’s rates');
     else if (b.sustained !== true)
       add(
         'fanout-1',
@@ -165,4 +178,18 @@ export function judgeTargets(sc: Scenarios): Verdict[] {
   // Issue 14: refused sign-ins must not starve delivery.
   judgeLoginFlood(sc['login-flood'], (v) => out.push(v));
   return out;
+}
+
+/** The sustain probes the fan-out scenario records per configuration (bench/scenarios/fanout.ts), when the run has them. */
+interface Sustain {
+  rule: string;
+  windowS: number;
+  baseline: { highestSustainedRate: number | null };
+  hub: { highestSustainedRate: number | null };
+  capacityRatio: number | null;
+  ratioAtBaselineCapacity: number | null;
+}
+export function sustainOf(summary: unknown): Sustain | null {
+  const s = (summary as { sustain?: Sustain | null } | undefined)?.sustain;
+  return s && typeof s === 'object' && s.baseline && s.hub ? s : null;
 }
