@@ -12,6 +12,23 @@ import { type MessagesPage, request } from './http.js';
 import type { Job } from './protocol.js';
 import { ChannelSeqTracker, PerPublisherSeq } from './storm-seq.js';
 
+/**
+ * Attaches client i to a server other than the first (the one the storm
+ * kills) until it succeeds or the job closes. Client i prefers server
+ * 1 + i % survivors, to spread the survivors' load; between attempts it waits
+ * as socket.io-client's own backoff does, roughly 0.1 s growing to 2 s, with jitter.
+ */
+async function reattachToSurvivor(i: number, servers: number, closed: () => boolean, attach: (urlIndex: number) => Promise<void>): Promise<void> {
+  const others = servers - 1;
+  for (let attempt = 0; !closed(); attempt++) {
+    try {
+      return await attach(others > 0 ? 1 + ((i + attempt) % others) : 0);
+    } catch {
+      await sleep(Math.min(100 * 2 ** Math.min(attempt, 5), 2000) * (0.5 + Math.random()));
+    }
+  }
+}
+
 export interface StormArgs {
   /** urls[0] is where every client starts; after a drop they try the others. */
   urls: string[];
@@ -88,21 +105,17 @@ export class StormJob implements Job {
   private async reattach(i: number): Promise<void> {
     const c = this.clients[i];
     c.reattaching = true;
-    const others = this.args.urls.length - 1;
     try {
-      for (let attempt = 0; !this.closed; attempt++) {
-        // Spread the survivors' load: client i prefers replica 1 + i % others.
-        const urlIndex = others > 0 ? 1 + ((i + attempt) % others) : 0;
-        try {
+      await reattachToSurvivor(
+        i,
+        this.args.urls.length,
+        () => this.closed,
+        (urlIndex) => {
           c.reconnects++;
           c.socket?.close();
-          await this.attach(i, urlIndex);
-          return;
-        } catch {
-          // socket.io-client's own backoff, roughly: 0.1 s growing to 2 s, with jitter.
-          await sleep(Math.min(100 * 2 ** Math.min(attempt, 5), 2000) * (0.5 + Math.random()));
-        }
-      }
+          return this.attach(i, urlIndex);
+        },
+      );
     } finally {
       c.reattaching = false;
     }
@@ -251,18 +264,16 @@ export class BaselineStormJob implements Job {
   private async reattach(i: number): Promise<void> {
     const c = this.clients[i];
     c.reattaching = true;
-    const others = this.args.urls.length - 1;
     try {
-      for (let attempt = 0; !this.closed; attempt++) {
-        const urlIndex = others > 0 ? 1 + ((i + attempt) % others) : 0;
-        try {
+      await reattachToSurvivor(
+        i,
+        this.args.urls.length,
+        () => this.closed,
+        (urlIndex) => {
           c.reconnects++;
-          await this.attach(i, urlIndex);
-          return;
-        } catch {
-          await sleep(Math.min(100 * 2 ** Math.min(attempt, 5), 2000) * (0.5 + Math.random()));
-        }
-      }
+          return this.attach(i, urlIndex);
+        },
+      );
     } finally {
       c.reattaching = false;
     }
