@@ -182,16 +182,26 @@ describe('npm run cluster (scripts/cluster.ts)', () => {
     child.stderr!.on('data', (d) => (output += d));
     exited = new Promise((resolve) => child!.once('exit', (code) => resolve(code)));
 
-    // state.json appears once every replica is ready behind the LB (no event to wait on: poll, bounded).
-    const stateFile = path.join(dir, 'state.json');
-    const deadline = Date.now() + 40_000;
-    while (!existsSync(stateFile)) {
-      if (child.exitCode !== null) throw new Error(`cluster script exited ${child.exitCode}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`no state.json after 40 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The script prints its ready line after it has written state.json: wait for
+    // the line (stdout data), not for the file, which can appear before the line arrives.
     const lbUrl = `http://127.0.0.1:${lbPort}`;
-    expect(output).toContain(`ready: ${lbUrl}`);
+    const stateFile = path.join(dir, 'state.json');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`no ready line after 40 s:\n${output}`)), 40_000);
+      const check = () => output.includes(`ready: ${lbUrl}`) && done();
+      const onExit = (code: number | null) => done(new Error(`cluster script exited ${code}:\n${output}`));
+      function done(err?: Error): void {
+        clearTimeout(timer);
+        child!.stdout!.off('data', check);
+        child!.off('exit', onExit);
+        if (err) reject(err);
+        else resolve();
+      }
+      child!.stdout!.on('data', check);
+      child!.once('exit', onExit);
+      check();
+    });
+    expect(existsSync(stateFile)).toBe(true);
 
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as ClusterState;
     expect(Object.keys(state).sort()).toEqual(['lb', 'postgres', 'redis', 'replicas']);
