@@ -8,6 +8,7 @@ jest.setTimeout(60_000);
 const t = hubForFile({ RATE_LIMITS: 'on' });
 const FLOOD = 1_000;
 const CONCURRENCY = 40;
+const [POINTS, WINDOW_MS] = [300, 5_000];
 
 describe('a small flood under the default limits', () => {
   it('gets 429s in the error shape and no 5xx, other users are served throughout, and the flooder is served again within 5 s of stopping', async () => {
@@ -16,8 +17,11 @@ describe('a small flood under the default limits', () => {
     const shapes = new Set<string>();
     const bystander: number[] = [];
     let sent = 0;
+    const first = Date.now();
+    let last = first;
     const worker = async () => {
       for (let i = sent++; i < FLOOD; i = sent++) {
+        last = Date.now();
         const res = await t.call('GET', '/api/me', undefined, flooder.token);
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status === 429) shapes.add(`${res.body.code} ${typeof res.body.retryAfterMs} ${res.headers.get('retry-after') !== null}`);
@@ -27,8 +31,13 @@ describe('a small flood under the default limits', () => {
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     const stopped = Date.now();
 
-    expect(statuses.get(200)).toBe(300);
-    expect(statuses.get(429)).toBe(FLOOD - 300);
+    // The limit is a fixed window: a flood slowed past one window (a loaded CI
+    // machine) opens the next with POINTS more; within one window exactly POINTS pass.
+    const windows = Math.floor((last - first + 100) / WINDOW_MS) + 1; // + the requests’ own transit
+    const served = statuses.get(200) ?? 0;
+    expect(served).toBeGreaterThanOrEqual(POINTS);
+    expect(served).toBeLessThanOrEqual(POINTS * windows);
+    expect(statuses.get(429)).toBe(FLOOD - served);
     expect([...statuses.keys()].sort()).toEqual([200, 429]);
     expect([...shapes]).toEqual(['RATE_LIMITED number true']);
     expect(bystander.length).toBeGreaterThan(0);
