@@ -14,18 +14,25 @@ import { ChannelSeqTracker, PerPublisherSeq } from './storm-seq.js';
 
 /**
  * Attaches client i to a server other than the first (the one the storm
- * kills) until it succeeds or the job closes. Client i prefers server
+ * kills) until it succeeds or the job closes, counting each attempt and
+ * marking the client as reattaching meanwhile. Client i prefers server
  * 1 + i % survivors, to spread the survivors' load; between attempts it waits
  * as socket.io-client's own backoff does, roughly 0.1 s growing to 2 s, with jitter.
  */
-async function reattachToSurvivor(i: number, servers: number, closed: () => boolean, attach: (urlIndex: number) => Promise<void>): Promise<void> {
+async function reattachToSurvivor(c: { reattaching: boolean; reconnects: number }, i: number, servers: number, closed: () => boolean, attach: (urlIndex: number) => Promise<void>): Promise<void> {
   const others = servers - 1;
-  for (let attempt = 0; !closed(); attempt++) {
-    try {
-      return await attach(others > 0 ? 1 + ((i + attempt) % others) : 0);
-    } catch {
-      await sleep(Math.min(100 * 2 ** Math.min(attempt, 5), 2000) * (0.5 + Math.random()));
+  c.reattaching = true;
+  try {
+    for (let attempt = 0; !closed(); attempt++) {
+      c.reconnects++;
+      try {
+        return await attach(others > 0 ? 1 + ((i + attempt) % others) : 0);
+      } catch {
+        await sleep(Math.min(100 * 2 ** Math.min(attempt, 5), 2000) * (0.5 + Math.random()));
+      }
     }
+  } finally {
+    c.reattaching = false;
   }
 }
 
@@ -102,23 +109,18 @@ export class StormJob implements Job {
     }
   }
 
-  private async reattach(i: number): Promise<void> {
+  private reattach(i: number): Promise<void> {
     const c = this.clients[i];
-    c.reattaching = true;
-    try {
-      await reattachToSurvivor(
-        i,
-        this.args.urls.length,
-        () => this.closed,
-        (urlIndex) => {
-          c.reconnects++;
-          c.socket?.close();
-          return this.attach(i, urlIndex);
-        },
-      );
-    } finally {
-      c.reattaching = false;
-    }
+    return reattachToSurvivor(
+      c,
+      i,
+      this.args.urls.length,
+      () => this.closed,
+      (urlIndex) => {
+        c.socket?.close();
+        return this.attach(i, urlIndex);
+      },
+    );
   }
 
   async call(name: string, args: unknown): Promise<unknown> {
@@ -261,22 +263,15 @@ export class BaselineStormJob implements Job {
     if (c.droppedAt !== undefined) c.seq.back(Date.now());
   }
 
-  private async reattach(i: number): Promise<void> {
+  private reattach(i: number): Promise<void> {
     const c = this.clients[i];
-    c.reattaching = true;
-    try {
-      await reattachToSurvivor(
-        i,
-        this.args.urls.length,
-        () => this.closed,
-        (urlIndex) => {
-          c.reconnects++;
-          return this.attach(i, urlIndex);
-        },
-      );
-    } finally {
-      c.reattaching = false;
-    }
+    return reattachToSurvivor(
+      c,
+      i,
+      this.args.urls.length,
+      () => this.closed,
+      (urlIndex) => this.attach(i, urlIndex),
+    );
   }
 
   async call(name: string, args: unknown): Promise<unknown> {

@@ -58,7 +58,27 @@ export async function openRig(
   };
 }
 
-const sumReceived = async (rig: Rig) => (await Promise.all(rig.subs.map((j) => j.call<number>('received')))).reduce((a, b) => a + b, 0);
+/** What the subscriber jobs received so far, summed. */
+export const sumReceived = async (subs: JobHandle[]) => (await Promise.all(subs.map((j) => j.call<number>('received')))).reduce((a, b) => a + b, 0);
+
+/**
+ * Late deliveries: waits until `want` arrived, or nothing arrived for 1 s
+ * (four reads 250 ms apart), or `drainMs` ran out. The generators count
+ * receipts but announce none, so this reads them.
+ */
+export async function drainReceived(subs: JobHandle[], want: number, drainMs: number): Promise<void> {
+  const deadline = Date.now() + drainMs;
+  let last = -1;
+  let still = 0;
+  for (;;) {
+    const n = await sumReceived(subs);
+    if (n >= want || Date.now() > deadline) break;
+    still = n === last ? still + 1 : 0;
+    if (still >= 4) break;
+    last = n;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 /** Per message index, the earliest receipt over every subscriber job (ms from its send time); -1 where none received it. */
 export function firstReceipts(perJob: number[][]): number[] {
@@ -90,7 +110,7 @@ export async function deliveryStep(
   const cpuAtStart = snapshot(procs);
   const sample = new Promise<void>((r) =>
     setTimeout(() => {
-      void sumReceived(rig).then((n) => {
+      void sumReceived(rig.subs).then((n) => {
         receivedInWindow = n;
         r();
       });
@@ -101,20 +121,8 @@ export async function deliveryStep(
   const cpuAtWindowEnd = snapshot(procs);
   const cpu = cpuBetween(procs, cpuAtStart, cpuAtWindowEnd, ctx.cores);
   const redisBytes = Object.fromEntries((o.watchRedis ?? []).map((s) => [s.name, s.redisProxy.read().down]));
-  // Late deliveries: wait until everything acked arrived, or nothing arrived for 1 s, or the grace ran out.
-  const want = pubStats.acked * rig.subscribers;
   const drainStart = Date.now();
-  const deadline = drainStart + ctx.profile.drainMs;
-  let last = -1;
-  let still = 0;
-  for (;;) {
-    const n = await sumReceived(rig);
-    if (n >= want || Date.now() > deadline) break;
-    still = n === last ? still + 1 : 0;
-    if (still >= 4) break;
-    last = n;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await drainReceived(rig.subs, pubStats.acked * rig.subscribers, ctx.profile.drainMs);
   const drainMs = Date.now() - drainStart;
   // CPU per delivery covers the drain too: the deliveries counted include the late ones.
   const cpuWithDrain = cpuBetween(procs, cpuAtStart, snapshot(procs), ctx.cores);

@@ -197,7 +197,11 @@ function baselineParts(quick: boolean): BaselinePart[] {
   return BASELINE_STORM_PARTS.filter((p) => !quick || QUICK_BASELINE_STORM_PARTS.includes(p.id)).map((p) => ({ ...p, subscribers: quick ? 50 : 2000 }));
 }
 
-export interface BaselineStormRow {
+/** A baseline part's row: the status fields its generator reports as they are, with the part's settings and what the scenario derives. */
+export interface BaselineStormRow extends Pick<
+  BaselineStormStatus,
+  'dropped' | 'back' | 'recovered' | 'backOnSecond' | 'backOnThird' | 'recoveredOnSecond' | 'recoveredOnThird' | 'caughtUp' | 'lost' | 'lostOnRecovered' | 'reconnects'
+> {
   variant: BaselineVariant;
   adapter: string;
   connectionStateRecovery: boolean;
@@ -206,28 +210,15 @@ export interface BaselineStormRow {
   publishRate: number;
   published: number;
   publishErrors: number;
-  dropped: number;
-  back: number;
-  recovered: number;
-  /** Back on the second server (the publisher's) / the third, and of those, recovered. */
-  backOnSecond: number;
-  backOnThird: number;
-  recoveredOnSecond: number;
-  recoveredOnThird: number;
-  caughtUp: number;
   allBackMs: number | null;
   allCaughtUpMs: number | null;
   caughtUpP50Ms: number | null;
   caughtUpP99Ms: number | null;
-  lost: number;
-  /** Of `lost`, what recovered clients still miss (recovery replayed less than they missed). */
-  lostOnRecovered: number;
   clientsMissingSome: number;
   notBack: number;
   missingOnClientsNotBack: number;
   duplicates: number;
   outOfOrder: number;
-  reconnects: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

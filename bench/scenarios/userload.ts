@@ -11,6 +11,7 @@ import { merge, summarize } from '../histogram.js';
 import { cpuBetween, snapshot, type TrackedProcess } from '../procs.js';
 import type { Server, Side } from '../topology.js';
 import { type Ctx, cpuMsOf, round, type StepResult, step } from './context.js';
+import { drainReceived, sumReceived } from './delivery.js';
 import { lostOf, receiversPerChannel } from './userload-rules.js';
 
 export interface Load {
@@ -118,8 +119,6 @@ export async function openLoad(ctx: Ctx, o: LoadOptions): Promise<Load> {
 /** The i-th of `parts` shares of `total`, as GeneratorPool.spread splits it. */
 export const share = (total: number, parts: number, i: number) => Math.floor(total / parts) + (i < total % parts ? 1 : 0);
 
-const sumReceived = async (load: Load) => (await Promise.all(load.subs.map((j) => j.call<number>('received')))).reduce((a, b) => a + b, 0);
-
 /**
  * Publish at `rate` for the window over every channel of the load, wait for
  * late deliveries (until all arrived, nothing came for 1 s, or the drain
@@ -131,7 +130,7 @@ export async function loadStep(ctx: Ctx, load: Load, o: { name: string; tag: str
   const { value: pubStats, cpu } = await measuredWith(ctx, load.extra, async () => {
     const sample = new Promise<void>((r) =>
       setTimeout(() => {
-        void sumReceived(load).then((n) => {
+        void sumReceived(load.subs).then((n) => {
           receivedInWindow = n;
           r();
         });
@@ -142,17 +141,7 @@ export async function loadStep(ctx: Ctx, load: Load, o: { name: string; tag: str
     return stats;
   });
   const want = pubStats.ackedNs.reduce((a, n) => a + load.receivers[n % load.receivers.length], 0);
-  const deadline = Date.now() + ctx.profile.drainMs;
-  let last = -1;
-  let still = 0;
-  for (;;) {
-    const n = await sumReceived(load);
-    if (n >= want || Date.now() > deadline) break;
-    still = n === last ? still + 1 : 0;
-    if (still >= 4) break;
-    last = n;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await drainReceived(load.subs, want, ctx.profile.drainMs);
   const stats = await Promise.all(load.subs.map((j) => j.call<SubscribersStats>('collect')));
   const counts: number[] = [];
   for (const s of stats) s.counts.forEach((c, n) => (counts[n] = (counts[n] ?? 0) + c));
