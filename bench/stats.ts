@@ -23,3 +23,16 @@ export function spread(values: Array<number | null | undefined>): Spread | null 
   const median = sorted.length % 2 ? sorted[mid] : +((sorted[mid - 1] + sorted[mid]) / 2).toPrecision(12);
   return { values: v, min: sorted[0], median, max: sorted[sorted.length - 1] };
 }
+
+/** A spread with the count in place of the values: the shape the variants and connect-rate summaries record (their tables show n, not each run). */
+export interface CountedSpread {
+  min: number;
+  median: number;
+  max: number;
+  n: number;
+}
+
+export function countedSpread(values: Array<number | null | undefined>): CountedSpread | null {
+  const s = spread(values);
+  return s && { min: s.min, median: s.median, max: s.max, n: s.values.length };
+}

@@ -39,3 +39,10 @@ export function spreadText(f: Figure, digits = 1, unit = ''): string {
   if (f.values.length === 1) return `${fmt(f.median, digits)}${unit}`;
   return `${fmt(f.median, digits)}${unit} (${fmt(f.min, digits)}–${fmt(f.max, digits)}, ${f.values.length} runs)`;
 }
+
+/** A spread recorded with its count (bench/stats.ts CountedSpread) as "median (min–max)", the median alone for one run; '–' without a median. */
+export function countedText(s: { n?: number; min?: number; median?: number; max?: number } | null | undefined, digits: number): string {
+  if (typeof s?.median !== 'number') return '–';
+  const f = (v: number | undefined) => (typeof v === 'number' ? fmt(v, digits) : '–');
+  return s.n === 1 ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+}

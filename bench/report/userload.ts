@@ -5,6 +5,7 @@
 import type { ScenarioResult } from '../scenarios/context.js';
 import type { RatioCall, SideBySide } from '../scenarios/userload-rules.js';
 import type { Cell, SectionKit } from './markdown.js';
+import { countedText } from './spread.js';
 
 // The summaries as the scenarios write them, every field optional: a results file may predate it.
 type Top = { rate: number | null; exhausted?: boolean; endedBy?: string } | undefined;
@@ -47,8 +48,6 @@ interface BigRoom extends Sides {
 
 const yesNo = (b: unknown): Cell => (typeof b === 'boolean' ? (b ? 'yes' : 'no') : '–');
 const times = (kit: SectionKit, r: unknown) => (typeof r === 'number' ? `${kit.num(r, 2)}×` : '–');
-/** A userload-rules Spread ({n, min, median, max}) as `median (min–max)`. */
-const spreadCell = (kit: SectionKit, s: Burst) => (typeof s?.median !== 'number' ? '–' : s.n === 1 ? kit.num(s.median, 2) : `${kit.num(s.median, 2)} (${kit.num(s.min, 2)}–${kit.num(s.max, 2)})`);
 const ruleLine = (what: string, rule: string | undefined) => `${what}: ${typeof rule === 'string' ? rule : '–'}.`;
 
 /** One ratio, its verdict on counting and why. */
@@ -179,7 +178,7 @@ export function idle15kSection(s: ScenarioResult, kit: SectionKit): string[] {
 
 export function connectRateSection(s: ScenarioResult, kit: SectionKit): string[] {
   const m = s.summary as ConnectRate;
-  const row = (side: string, top: Top, burst: Burst): Cell[] => [side, kit.num(top?.rate), top?.endedBy, spreadCell(kit, burst)];
+  const row = (side: string, top: Top, burst: Burst): Cell[] => [side, kit.num(top?.rate), top?.endedBy, countedText(burst, 2)];
   return [
     kit.table(
       ['side', 'highest connects + subscribes/s kept', 'ended by', `seconds to open ${kit.num(m.burst)} sockets, median (min–max)`],

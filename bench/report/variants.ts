@@ -5,12 +5,12 @@ import type { ScenarioResult } from '../scenarios/context.js';
 import type { BaselineStormRow } from '../scenarios/storm.js';
 import type { Spread, VariantRow } from '../scenarios/variants.js';
 import type { Cell } from './markdown.js';
+import { countedText } from './spread.js';
 
 type Table = (header: string[], rows: Cell[][]) => string;
 
-const n1 = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
 /** `median (min–max)`, or the one figure when there was one run. */
-export const spreadCell = (s: Spread | null): string => (!s ? '–' : s.n === 1 ? n1(s.median) : `${n1(s.median)} (${n1(s.min)}–${n1(s.max)})`);
+export const spreadCell = (s: Spread | null): string => countedText(s, 1);
 
 export function variantsSection(s: ScenarioResult, table: Table): string[] {
   const sum = s.summary as { rows: VariantRow[]; perRoomBusRule: string };

@@ -1,6 +1,7 @@
 // The rules the "users would ask next" scenarios and their report sections
 // apply to measured figures: each ratio says whether it counts and why, each
 // ladder says where it stopped and why. Pure functions (userload-rules.spec.ts).
+import { type CountedSpread, countedSpread } from '../stats.js';
 import type { StepResult } from './context.js';
 import { keptUp } from './delivery.js';
 
@@ -164,19 +165,9 @@ export function highestKept(steps: HandshakeStep[]): { rate: number | null; ende
   return { rate: best, endedBy: 'every rate tried was kept: the limit is above the ladder' };
 }
 
-export interface Spread {
-  n: number;
-  min: number;
-  median: number;
-  max: number;
-}
-
-export function spread(values: number[]): Spread | null {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return { n: s.length, min: s[0], median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, max: s[s.length - 1] };
-}
+/** min / median / max / n (bench/stats.ts). */
+export type Spread = CountedSpread;
+export const spread = countedSpread;
 
 export interface PresenceFigures {
   clients: number;

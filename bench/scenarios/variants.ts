@@ -11,23 +11,13 @@
 // fan-out step the report judges latency at; at 100 msg/s no side kept up on
 // this shared 2-core machine with three servers a side (p99 > 1 s).
 import { BASELINE_VARIANT_SETTINGS, BASELINE_VARIANTS, type BaselineVariant } from '../baseline/options.js';
+import { type CountedSpread, countedSpread } from '../stats.js';
 import { type Ctx, quiesce, round, type ScenarioResult, type StepResult } from './context.js';
 import { deliveryStep, keptUp, openRig } from './delivery.js';
 
-export interface Spread {
-  min: number;
-  median: number;
-  max: number;
-  n: number;
-}
-
-/** min / median / max of the figures present (the median of an even count: the mean of the middle two); null when none is. */
-export function spread(xs: ReadonlyArray<number | null | undefined>): Spread | null {
-  const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return null;
-  const mid = v.length >> 1;
-  return { min: v[0], median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, max: v[v.length - 1], n: v.length };
-}
+/** min / median / max / n of the figures present (bench/stats.ts); null when none is. */
+export type Spread = CountedSpread;
+export const spread = countedSpread;
 
 /** A server without members of a room counts as spared its broadcasts below this share of a member server's bus bytes. */
 export const PER_ROOM_BUS_MAX_SHARE = 0.1;
